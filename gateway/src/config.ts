@@ -1,0 +1,94 @@
+import { z } from 'zod'
+import { EgError } from './errors'
+
+/**
+ * Configuration is decided once, at start (DESIGN §6, the pino model): every knob is an
+ * environment variable, validated here, and a bad value stops start-up with one line that
+ * names the variable. CLI flags `--mqtt-port 1884` map to `EG_MQTT_PORT`.
+ */
+const port = z.coerce.number().int().min(0).max(65535)
+const positiveInt = z.coerce.number().int().positive()
+const bool = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true')
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+export const configSchema = z.object({
+  EG_MQTT_PORT: port.default(1883),
+  EG_HTTP_PORT: port.default(8080),
+  EG_HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  EG_DATA_DIR: z.string().min(1).default('./data'),
+  EG_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  EG_CLOCK: z.enum(['wall', 'event']).default('wall'),
+  EG_TZ: z.string().refine(validTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+  EG_TLS_CERT: z.string().optional(),
+  EG_TLS_KEY: z.string().optional(),
+  EG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Name of the tenant created on first start (a county or district cloud). */
+  EG_TENANT_NAME: z.string().min(1).default('default'),
+  /** Writer: rows per INSERT, longest wait before a partial batch is written, rows held in memory. */
+  EG_WRITER_BATCH_SIZE: positiveInt.default(2000),
+  EG_WRITER_FLUSH_MS: positiveInt.default(50),
+  EG_WRITER_BUFFER: positiveInt.default(100_000),
+  /** Dead letters kept (newest win) and the payload bytes kept of each. */
+  EG_DEADLETTER_MAX: positiveInt.default(10_000),
+  EG_DEADLETTER_PAYLOAD_BYTES: positiveInt.default(1024),
+  /** Largest MQTT payload accepted; buffered uploads of a day of readings fit comfortably. */
+  EG_PAYLOAD_MAX_BYTES: positiveInt.default(512 * 1024),
+  /** How far in the future a device clock may be before its reading is rejected. */
+  EG_MAX_FUTURE_SKEW_MS: positiveInt.default(10 * 60_000),
+  /** Raw readings kept this many days (Timescale retention policy, or the retention job). */
+  EG_RETENTION_DAYS: positiveInt.default(180),
+  /** Failed MQTT logins allowed per address or client id inside the window before blocking. */
+  EG_AUTH_MAX_FAILURES: positiveInt.default(5),
+  EG_AUTH_WINDOW_MS: positiveInt.default(60_000),
+  EG_AUTH_BLOCK_MS: positiveInt.default(5 * 60_000),
+  EG_TOKEN_TTL_HOURS: positiveInt.default(12),
+  /** Serve /docs (OpenAPI UI). */
+  EG_DOCS: bool.default(true),
+})
+
+export type Config = z.infer<typeof configSchema>
+
+/** `--mqtt-port 1884` or `--mqtt-port=1884` → `{ EG_MQTT_PORT: '1884' }`; `--database-url` → DATABASE_URL. */
+export function flagsToEnv(argv: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === undefined || !arg.startsWith('--')) continue
+    const eq = arg.indexOf('=')
+    const name = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)).toUpperCase().replace(/-/g, '_')
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1)
+    if (value === undefined) throw new EgError('CONFIG_INVALID', `flag --${name.toLowerCase()} needs a value`)
+    env[name === 'DATABASE_URL' ? name : `EG_${name}`] = value
+  }
+  return env
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
+  const source: Record<string, string | undefined> = { ...env, ...flagsToEnv(argv) }
+  // Empty strings mean "unset" (docker-compose passes `FOO=` for blank variables).
+  for (const key of Object.keys(source)) if (source[key] === '') delete source[key]
+  const parsed = configSchema.safeParse(source)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const name = String(issue?.path[0] ?? 'configuration')
+    const shown = name.includes('PASSWORD') || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(source[name])
+    throw new EgError('CONFIG_INVALID', `${name}=${shown}: ${issue?.message ?? 'invalid'}`)
+  }
+  const config = parsed.data
+  if ((config.EG_TLS_CERT === undefined) !== (config.EG_TLS_KEY === undefined)) {
+    throw new EgError('CONFIG_INVALID', 'EG_TLS_CERT and EG_TLS_KEY must be set together')
+  }
+  return config
+}

@@ -1,0 +1,44 @@
+/**
+ * The one error catalogue (DESIGN §6: "errors carry a stable code").
+ * Every error the gateway raises on purpose is an EgError with a code from this table,
+ * so logs, HTTP responses and metrics speak the same words.
+ */
+export const errorCatalogue = {
+  CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
+  PORT_IN_USE: { status: 500, message: 'port already in use' },
+  VALIDATION_FAILED: { status: 400, message: 'request validation failed' },
+  UNAUTHENTICATED: { status: 401, message: 'missing or invalid bearer token' },
+  BAD_CREDENTIALS: { status: 401, message: 'wrong username or password' },
+  FORBIDDEN: { status: 403, message: 'your role may not do this' },
+  NOT_FOUND: { status: 404, message: 'not found' },
+  CONFLICT: { status: 409, message: 'already exists' },
+  TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed attempts; try later' },
+  STORAGE_UNAVAILABLE: { status: 503, message: 'storage unavailable' },
+  MIGRATION_FAILED: { status: 500, message: 'database migration failed' },
+  INTERNAL: { status: 500, message: 'internal error' },
+} as const
+
+export type ErrorCode = keyof typeof errorCatalogue
+
+export interface FieldError {
+  path: string
+  message: string
+}
+
+export class EgError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly fields: FieldError[] | undefined
+
+  constructor(code: ErrorCode, message?: string, opts: { fields?: FieldError[]; cause?: unknown } = {}) {
+    super(message ?? errorCatalogue[code].message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'EgError'
+    this.code = code
+    this.status = errorCatalogue[code].status
+    this.fields = opts.fields
+  }
+}
+
+export function isEgError(err: unknown): err is EgError {
+  return err instanceof EgError
+}

@@ -1,0 +1,53 @@
+/**
+ * What the rule engine consumes: readings already decoded, validated and enriched by the
+ * gateway (DESIGN §2: decode → filter → enrich → detect). Times are epoch milliseconds,
+ * event time as reported by the device. Plain data only: these are also what the gateway
+ * persists and what the backtester replays.
+ */
+export type DeviceKind = 'watch' | 'camera'
+export type LocationSource = 'gps' | 'wifi' | 'lbs'
+export type DeviceEventType = 'sos' | 'fall' | 'removed' | 'worn' | 'door_open' | 'door_close' | 'low_battery' | 'power_off'
+
+interface InputBase {
+  tenantId: string
+  elderId: string
+  deviceId: string
+  /** Event time, epoch ms. */
+  ts: number
+}
+
+/** One watch reading; every field but ts optional (DESIGN §3). */
+export interface WatchReading extends InputBase {
+  kind: 'watch'
+  lat?: number
+  lon?: number
+  /** Horizontal accuracy in metres. */
+  acc?: number
+  src?: LocationSource
+  hr?: number
+  steps?: number
+  bat?: number
+  worn?: boolean
+}
+
+/** One camera reading at the elder's home. */
+export interface CameraReading extends InputBase {
+  kind: 'camera'
+  /** The elder is seen at home. */
+  presence?: boolean
+  persons?: number
+  /** Unrecognised people in view. */
+  strangers?: number
+  motion?: boolean
+}
+
+/** A discrete device event. */
+export interface DeviceEvent extends InputBase {
+  kind: 'event'
+  deviceKind: DeviceKind
+  type: DeviceEventType
+  /** Extra fields the device sent, kept as evidence. */
+  detail?: Record<string, unknown>
+}
+
+export type RuleInput = WatchReading | CameraReading | DeviceEvent
