@@ -1,0 +1,155 @@
+/**
+ * npm run bench:ingest — QoS 1 watch readings through the whole gateway path (auth, ACL,
+ * validation, enrichment, rule engine, batched persistence) against the same generator
+ * driving a bare broker (Mosquitto on 127.0.0.1:1883 when it answers, else a bare aedes).
+ * Prints messages/s accepted, rows/s persisted and the ratio to the bare broker; medians of
+ * rounds, because this machine is shared and noisy.
+ *
+ *   npx tsx gateway/bench/ingest.ts [--devices 200] [--seconds 8] [--rounds 3] [--window 8]
+ */
+import { fork } from 'node:child_process'
+import { createServer, connect as tcpConnect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { Aedes } from 'aedes'
+import { ApiClient, seedElders, type SeededDevice } from '../../test/support/api-client'
+import { createPostgresDatabase } from '../../test/support/databases'
+import { loadConfig } from '../src/config'
+import { startGateway } from '../src/gateway'
+import { createLogger } from '../src/logger'
+
+const args = Object.fromEntries(
+  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1] ?? '']] : [])),
+) as Record<string, string>
+const DEVICES = Number(args.devices ?? 200)
+const SECONDS = Number(args.seconds ?? 8)
+const ROUNDS = Number(args.rounds ?? 3)
+const WINDOW = Number(args.window ?? 8)
+const publisherPath = fileURLToPath(new URL('./publisher.ts', import.meta.url))
+
+interface RoundResult {
+  acked: number
+  elapsedMs: number
+}
+
+async function drive(url: string, devices: Array<{ id: string; secret?: string }>, topicPrefix: string): Promise<RoundResult> {
+  const child = fork(publisherPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const messages: Array<Record<string, unknown>> = []
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const m = messages.shift()
+      if (m) return resolve(m)
+      child.once('message', (msg) => resolve(msg as Record<string, unknown>))
+      child.once('exit', (code) => reject(new Error(`publisher exited ${code}`)))
+    })
+  child.send({ url, devices, topicPrefix, seconds: SECONDS, window: WINDOW })
+  const ready = await next()
+  if (ready.type !== 'ready') throw new Error(`publisher: ${JSON.stringify(ready)}`)
+  child.send('go')
+  const done = await next()
+  if (done.type !== 'done') throw new Error(`publisher: ${JSON.stringify(done)}`)
+  return { acked: Number(done.acked), elapsedMs: Number(done.elapsedMs) }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+async function mosquittoAnswers(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect(1883, '127.0.0.1')
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+}
+
+async function bareBroker(): Promise<{ url: string; name: string; close(): Promise<void> }> {
+  if (await mosquittoAnswers()) return { url: 'mqtt://127.0.0.1:1883', name: 'Mosquitto 127.0.0.1:1883', close: async () => {} }
+  const aedes = await Aedes.createBroker()
+  const server = createServer(aedes.handle)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as { port: number }).port
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    name: 'bare aedes',
+    close: () => new Promise<void>((r) => aedes.close(() => server.close(() => r()))),
+  }
+}
+
+async function gatewayRounds(label: string, databaseUrl: string | undefined): Promise<{ rates: number[]; persisted: number[] }> {
+  const config = loadConfig({
+    EG_MQTT_PORT: '0',
+    EG_HTTP_PORT: '0',
+    EG_HOST: '127.0.0.1',
+    EG_DATA_DIR: databaseUrl ? './data-unused' : 'memory://',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    EG_ADMIN_PASSWORD: 'bench-password',
+    EG_LOG_LEVEL: 'warn',
+    EG_CLOCK: 'event',
+  })
+  const gateway = await startGateway(config, createLogger('warn'))
+  try {
+    const api = new ApiClient(`http://127.0.0.1:${gateway.httpPort}`)
+    await api.login('admin', 'bench-password')
+    const devices: SeededDevice[] = await seedElders(api, DEVICES)
+    const rates: number[] = []
+    const persisted: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const before = await countReadings(gateway.db)
+      const started = performance.now()
+      const r = await drive(`mqtt://127.0.0.1:${gateway.mqttPort}`, devices, 'eg/v1/')
+      await gateway.settle()
+      const rows = (await countReadings(gateway.db)) - before
+      const totalMs = performance.now() - started
+      rates.push((r.acked / r.elapsedMs) * 1000)
+      persisted.push((rows / totalMs) * 1000)
+      console.log(`  ${label} round ${round + 1}: ${fmt(rates.at(-1) ?? 0)} msg/s accepted, ${fmt(persisted.at(-1) ?? 0)} rows/s persisted (${fmt(rows)} rows)`)
+    }
+    return { rates, persisted }
+  } finally {
+    await gateway.close()
+  }
+}
+
+async function countReadings(db: { query<R extends object>(sql: string): Promise<R[]> }): Promise<number> {
+  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings')
+  return rows[0]?.n ?? 0
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:ingest — ${DEVICES} devices, QoS 1, window ${WINDOW}, ${SECONDS} s × ${ROUNDS} rounds per target`)
+  const bare = await bareBroker()
+  const bareRates: number[] = []
+  const devices = Array.from({ length: DEVICES }, (_, i) => ({ id: `bench-${process.pid}-${i}` }))
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = await drive(bare.url, devices, 'bench/')
+    bareRates.push((r.acked / r.elapsedMs) * 1000)
+    console.log(`  ${bare.name} round ${round + 1}: ${fmt(bareRates.at(-1) ?? 0)} msg/s`)
+  }
+  await bare.close()
+
+  const database = await createPostgresDatabase()
+  let postgres
+  try {
+    postgres = await gatewayRounds('gateway+PostgreSQL', database.url)
+  } finally {
+    await database.drop()
+  }
+  const pglite = await gatewayRounds('gateway+PGlite', undefined)
+
+  const bareMedian = median(bareRates)
+  const pgMedian = median(postgres.rates)
+  console.log('\nresult (medians)')
+  console.log(`  bare broker (${bare.name}):        ${fmt(bareMedian)} msg/s`)
+  console.log(`  gateway + PostgreSQL accepted:     ${fmt(pgMedian)} msg/s`)
+  console.log(`  gateway + PostgreSQL persisted:    ${fmt(median(postgres.persisted))} rows/s`)
+  console.log(`  gateway + PGlite accepted:         ${fmt(median(pglite.rates))} msg/s`)
+  console.log(`  gateway + PGlite persisted:        ${fmt(median(pglite.persisted))} rows/s`)
+  console.log(`  ratio gateway+PostgreSQL / bare:   ${(pgMedian / bareMedian).toFixed(2)} (target ≥ 0.60)`)
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,92 @@
+/**
+ * Load generator process for the ingest benchmark: connects many MQTT devices, then (on "go")
+ * has each publish QoS 1 watch readings with a fixed window of unacknowledged messages, and
+ * reports how many PUBACKs came back. It runs in its own process so the broker under test and
+ * the generator each get a core, for the gateway and for the bare broker alike.
+ */
+import mqtt, { type MqttClient } from 'mqtt'
+
+interface Device {
+  id: string
+  secret?: string
+}
+interface Job {
+  url: string
+  devices: Device[]
+  topicPrefix: string
+  seconds: number
+  window: number
+}
+
+function send(message: object): void {
+  process.send?.(message)
+}
+
+function reading(i: number, ts: number): string {
+  return JSON.stringify({ ts, lat: 31.23 + (i % 100) * 1e-4, lon: 121.47 + (i % 50) * 1e-4, acc: 12, src: 'gps', hr: 60 + (i % 40), bat: 80 })
+}
+
+async function connectAll(job: Job): Promise<MqttClient[]> {
+  const clients: MqttClient[] = []
+  const batch = 100
+  for (let i = 0; i < job.devices.length; i += batch) {
+    const part = job.devices.slice(i, i + batch)
+    clients.push(
+      ...(await Promise.all(
+        part.map(
+          (d) =>
+            new Promise<MqttClient>((resolve, reject) => {
+              const c = mqtt.connect(job.url, {
+                clientId: d.id,
+                username: d.secret ? d.id : undefined,
+                password: d.secret,
+                protocolVersion: 4,
+                reconnectPeriod: 0,
+                keepalive: 60,
+              })
+              c.once('connect', () => resolve(c))
+              c.once('error', reject)
+            }),
+        ),
+      )),
+    )
+  }
+  return clients
+}
+
+async function run(job: Job): Promise<void> {
+  const clients = await connectAll(job)
+  send({ type: 'ready', connected: clients.length })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
+  let acked = 0
+  let sent = 0
+  let running = true
+  // Event time advances 1 ms per message so every reading is unique per device (the gateway
+  // de-duplicates on (device, time), which a bare broker does not do).
+  let ts = Date.now() - 3_600_000
+  const started = performance.now()
+  const pump = (c: MqttClient, i: number) => {
+    if (!running) return
+    sent++
+    c.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, ts++), { qos: 1 }, (err) => {
+      if (!err) acked++
+      pump(c, i)
+    })
+  }
+  clients.forEach((c, i) => {
+    for (let w = 0; w < job.window; w++) pump(c, i)
+  })
+  await new Promise((r) => setTimeout(r, job.seconds * 1000))
+  running = false
+  const elapsedMs = performance.now() - started
+  send({ type: 'done', acked, sent, elapsedMs })
+  await Promise.all(clients.map((c) => c.endAsync(true)))
+  process.exit(0)
+}
+
+process.once('message', (job: Job) => {
+  run(job).catch((err: unknown) => {
+    send({ type: 'error', message: (err as Error).message })
+    process.exit(1)
+  })
+})

@@ -1,0 +1,208 @@
+import { advance, ingest, type Finding, type RuleInput } from '../../../rules/src/index'
+import { applyFindings, type AlertChange } from '../alerts/alert-store'
+import type { Logger } from '../logger'
+import type { Db } from '../storage/db'
+import { saveCheckpoint } from './engine-store'
+import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElders, refreshVenues, type TenantEngine } from './tenant-engine'
+
+/**
+ * Drives the pure rule engine from the gateway (issue 3, item 6): readings reach the engine
+ * per elder, in order, off the network hot path (submit() only queues); time-based rules
+ * advance on the rule clock; findings become alerts; state is checkpointed so a restart
+ * neither forgets visits nor re-fires old findings.
+ *
+ * Everything that touches engine state runs through one serial chain, so a drain, a clock
+ * tick, a checkpoint and a venue reload never interleave.
+ */
+export interface DetectionOptions {
+  db: Db
+  logger: Logger
+  clock: 'wall' | 'event'
+  timeZone: string
+  /** How often dirty elder states are checkpointed. */
+  checkpointMs?: number
+  /** EG_CLOCK=wall: how often time-based rules are evaluated. */
+  tickMs?: number
+  /** EG_CLOCK=event: event time that must pass between two evaluations of time-based rules. */
+  eventStepMs?: number
+  onAlertChanges?: (changes: AlertChange[]) => void
+  /** Wall clock source (tests); the engine itself never reads a clock. */
+  now?: () => number
+}
+
+export interface DetectionStats {
+  processed: number
+  tooLate: number
+  unknownElder: number
+  findings: number
+  queued: number
+}
+
+export interface DetectionRuntime {
+  /** Hot path: queues inputs and returns at once. */
+  submit(inputs: readonly RuleInput[]): void
+  /** Resolves when everything submitted so far has been evaluated and its alerts stored. */
+  idle(): Promise<void>
+  /** Venues, elders or the rule config of a tenant changed: reload what the engine reads. */
+  tenantChanged(tenantId: string, what: 'venues' | 'elders' | 'config'): Promise<void>
+  /** Evaluate time-based rules now (on the wall clock, or at `at` when given). */
+  tick(at?: number): Promise<void>
+  checkpoint(full?: boolean): Promise<void>
+  stats(): DetectionStats
+  close(): Promise<void>
+}
+
+const FULL_CHECKPOINT_EVERY = 12
+
+export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime {
+  const { db, logger } = opts
+  const now = opts.now ?? (() => Date.now())
+  const eventStepMs = opts.eventStepMs ?? 60_000
+  const engines = new Map<string, TenantEngine>()
+  const stats: DetectionStats = { processed: 0, tooLate: 0, unknownElder: 0, findings: 0, queued: 0 }
+  let queue: RuleInput[] = []
+  let scheduled = false
+  let closed = false
+  let chain: Promise<unknown> = Promise.resolve()
+  let checkpoints = 0
+
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = chain.then(fn, fn)
+    chain = run.catch((err: unknown) => logger.error({ err }, 'detection step failed'))
+    return run
+  }
+
+  async function engineFor(tenantId: string): Promise<TenantEngine> {
+    let engine = engines.get(tenantId)
+    if (!engine) {
+      engine = await loadTenantEngine(db, tenantId, opts.timeZone, logger)
+      engines.set(tenantId, engine)
+    }
+    return engine
+  }
+
+  /** Findings must never be lost: retried until the database takes them. */
+  async function deliver(findings: Finding[]): Promise<void> {
+    if (findings.length === 0) return
+    stats.findings += findings.length
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const changes = await applyFindings(db, findings)
+        if (changes.length > 0) opts.onAlertChanges?.(changes)
+        return
+      } catch (err) {
+        logger.error({ err: (err as Error).message, attempt }, 'storing findings failed; retrying')
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 100 * 2 ** attempt)))
+      }
+    }
+  }
+
+  async function advanceEngine(engine: TenantEngine, at: number): Promise<void> {
+    const step = advance(engine.state, at, engine.ctx)
+    engine.state = step.state
+    engine.lastAdvance = at
+    for (const f of step.findings) if (f.elderId) engine.dirty.add(f.elderId)
+    await deliver(step.findings)
+  }
+
+  async function evaluate(tenantId: string, inputs: RuleInput[]): Promise<void> {
+    const engine = await engineFor(tenantId)
+    let known = inputs.filter((i) => engine.elders.has(i.elderId))
+    if (known.length < inputs.length) {
+      // An elder registered after this tenant's profiles were loaded: enrich from storage.
+      await refreshElders(db, engine)
+      known = inputs.filter((i) => engine.elders.has(i.elderId))
+      stats.unknownElder += inputs.length - known.length
+    }
+    const step = ingest(engine.state, known, engine.ctx)
+    engine.state = step.state
+    stats.processed += known.length
+    stats.tooLate += step.tooLate
+    for (const input of known) {
+      engine.dirty.add(input.elderId)
+      if (input.ts > engine.eventNow) engine.eventNow = input.ts
+    }
+    await deliver(step.findings)
+    if (opts.clock === 'event' && engine.eventNow - engine.lastAdvance >= eventStepMs) await advanceEngine(engine, engine.eventNow)
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue
+      queue = []
+      stats.queued = 0
+      const byTenant = new Map<string, RuleInput[]>()
+      for (const input of batch) {
+        const list = byTenant.get(input.tenantId)
+        if (list) list.push(input)
+        else byTenant.set(input.tenantId, [input])
+      }
+      for (const [tenantId, inputs] of byTenant) await evaluate(tenantId, inputs)
+    }
+  }
+
+  async function checkpoint(full: boolean): Promise<void> {
+    for (const engine of engines.values()) {
+      if (!full && engine.dirty.size === 0) continue
+      const scopes = checkpointScopes(engine, full)
+      engine.dirty.clear()
+      await saveCheckpoint(db, engine.tenantId, scopes)
+    }
+  }
+
+  const tickTimer = opts.clock === 'wall' ? setInterval(() => void runtime.tick(), opts.tickMs ?? 5_000) : null
+  tickTimer?.unref()
+  const checkpointTimer = setInterval(() => {
+    checkpoints++
+    void runtime.checkpoint(checkpoints % FULL_CHECKPOINT_EVERY === 0).catch((err: unknown) =>
+      logger.warn({ err: (err as Error).message }, 'rule checkpoint failed; will retry'),
+    )
+  }, opts.checkpointMs ?? 5_000)
+  checkpointTimer.unref()
+
+  const runtime: DetectionRuntime = {
+    submit(inputs) {
+      if (closed || inputs.length === 0) return
+      for (const input of inputs) queue.push(input)
+      stats.queued = queue.length
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(() => {
+          scheduled = false
+          void serial(drain)
+        })
+      }
+    },
+    async idle() {
+      do await serial(drain)
+      while (queue.length > 0)
+    },
+    tenantChanged(tenantId, what) {
+      return serial(async () => {
+        const engine = engines.get(tenantId)
+        if (!engine) return
+        if (what === 'venues') await refreshVenues(db, engine)
+        else if (what === 'elders') await refreshElders(db, engine)
+        else await refreshConfig(db, engine, logger)
+      })
+    },
+    tick(at) {
+      return serial(async () => {
+        for (const engine of engines.values()) {
+          const t = at ?? (opts.clock === 'event' ? engine.eventNow : now())
+          if (t > 0) await advanceEngine(engine, t)
+        }
+      })
+    },
+    checkpoint: (full = false) => serial(() => checkpoint(full)),
+    stats: () => ({ ...stats }),
+    async close() {
+      if (tickTimer) clearInterval(tickTimer)
+      clearInterval(checkpointTimer)
+      await runtime.idle()
+      closed = true
+      await serial(() => checkpoint(true))
+    },
+  }
+  return runtime
+}

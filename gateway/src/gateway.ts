@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify'
+import { startBroker, type Broker } from './broker/index'
+import type { Config } from './config'
+import { createDetectionRuntime, type DetectionRuntime } from './detection/runtime'
+import { detectionRoutes } from './detection/routes'
+import { EgError } from './errors'
+import { buildHttpApp } from './http/app'
+import { decodeLimitsFromConfig } from './ingest/decode'
+import { createDeviceIntake } from './intake/device-intake'
+import { telemetryRoutes } from './intake/telemetry-routes'
+import type { Logger } from './logger'
+import { createMetrics, type Metrics } from './metrics'
+import { ensureBootstrap } from './registry/bootstrap'
+import { createDeviceAuthenticator } from './registry/device-auth'
+import { createDeadLetterStore } from './storage/dead-letters'
+import { createDeviceActivity } from './storage/device-activity'
+import { openDb, type Db } from './storage/db'
+import { detectTimescale, migrate } from './storage/migrate'
+import { applyRetention, startRetentionJob } from './storage/retention'
+import { createTelemetryWriter } from './storage/telemetry-writer'
+
+/**
+ * The gateway assembled: storage → registry → writer → rule engine → broker → HTTP.
+ * `main.ts` runs it as a process; end-to-end tests start it in-process on ephemeral ports.
+ */
+export interface Gateway {
+  readonly mqttPort: number
+  readonly httpPort: number
+  readonly db: Db
+  readonly metrics: Metrics
+  readonly broker: Broker
+  readonly detection: DetectionRuntime
+  readonly http: FastifyInstance
+  readonly tenantId: string
+  /** Set only when the admin password was generated on this start. */
+  readonly generatedAdminPassword: string | undefined
+  /** Everything accepted so far is persisted and evaluated. */
+  settle(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const metrics = createMetrics()
+  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.EG_DATA_DIR, logger })
+  const cleanups: Array<() => Promise<unknown>> = [() => db.close()]
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'))
+  }
+  try {
+    const timescale = await detectTimescale(db)
+    const applied = await migrate(db, { timescale })
+    logger.info({ storage: db.kind, timescale, migrations: applied }, 'storage ready')
+    await applyRetention(db, { days: config.EG_RETENTION_DAYS, timescale })
+    if (!timescale) {
+      const job = startRetentionJob(db, { days: config.EG_RETENTION_DAYS, timescale, intervalMs: 3_600_000, logger })
+      cleanups.push(async () => job.stop())
+    }
+    const boot = await ensureBootstrap(db, { tenantName: config.EG_TENANT_NAME, adminPassword: config.EG_ADMIN_PASSWORD })
+
+    const writer = createTelemetryWriter(db, {
+      batchSize: config.EG_WRITER_BATCH_SIZE,
+      flushMs: config.EG_WRITER_FLUSH_MS,
+      bufferCapacity: config.EG_WRITER_BUFFER,
+      logger,
+      metrics,
+    })
+    cleanups.push(() => writer.close())
+    const deadLetters = createDeadLetterStore(db, {
+      maxRows: config.EG_DEADLETTER_MAX,
+      payloadBytes: config.EG_DEADLETTER_PAYLOAD_BYTES,
+      logger,
+    })
+    cleanups.push(() => deadLetters.close())
+    const activity = createDeviceActivity(db, { flushMs: 1_000, logger })
+    cleanups.push(() => activity.close())
+    const detection = createDetectionRuntime({ db, logger, clock: config.EG_CLOCK, timeZone: config.EG_TZ })
+    cleanups.push(() => detection.close())
+
+    const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
+    const intake = createDeviceIntake({ writer, deadLetters, activity, detection }, metrics, decodeLimitsFromConfig(config))
+    const tls = config.EG_TLS_CERT && config.EG_TLS_KEY ? { cert: config.EG_TLS_CERT, key: config.EG_TLS_KEY } : undefined
+    const broker = await startBroker(
+      {
+        port: config.EG_MQTT_PORT,
+        host: config.EG_HOST,
+        ...(tls ? { tls } : {}),
+        logger,
+        metrics,
+        authThrottle: { maxFailures: config.EG_AUTH_MAX_FAILURES, windowMs: config.EG_AUTH_WINDOW_MS, blockMs: config.EG_AUTH_BLOCK_MS },
+      },
+      {
+        verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret),
+        onMessage: (device, channel, payload) => intake.onMessage(device, channel, payload),
+        onDisconnect: (device) => activity.setOnline(device.deviceId, false, Date.now()),
+      },
+    )
+    // The broker closes before the writer so no message arrives after the final flush.
+    cleanups.push(() => broker.close())
+
+    const http = await buildHttpApp({
+      db,
+      config,
+      logger,
+      metrics,
+      deviceAuth,
+      health: async () => ({ storage: db.kind, timescale, connectedDevices: broker.connectedDevices(), writerDepth: writer.depth() }),
+      plugins: [detectionRoutes({ db, detection, timeZone: config.EG_TZ }), telemetryRoutes({ db, deadLetters })],
+      riskLevels: (tenantId, elderIds) => import('./alerts/alert-store').then((m) => m.elderRiskLevels(db, tenantId, elderIds)),
+      onVenuesChanged: (tenantId) => void detection.tenantChanged(tenantId, 'venues'),
+    })
+    cleanups.push(() => http.close())
+    try {
+      await http.listen({ port: config.EG_HTTP_PORT, host: config.EG_HOST })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new EgError('PORT_IN_USE', `HTTP port ${config.EG_HTTP_PORT} is already in use — set EG_HTTP_PORT`)
+      }
+      throw err
+    }
+    const address = http.server.address()
+    const httpPort = typeof address === 'object' && address ? address.port : config.EG_HTTP_PORT
+
+    return {
+      mqttPort: broker.port,
+      httpPort,
+      db,
+      metrics,
+      broker,
+      detection,
+      http,
+      tenantId: boot.tenantId,
+      generatedAdminPassword: boot.generatedPassword,
+      async settle() {
+        await writer.flush()
+        await detection.idle()
+        await activity.flush()
+        await deadLetters.flush()
+      },
+      close: closeAll,
+    }
+  } catch (err) {
+    await closeAll()
+    throw err
+  }
+}

@@ -1,0 +1,105 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import type { Config } from '../config.js'
+import type { Logger } from '../logger.js'
+import type { Metrics } from '../metrics.js'
+import type { Db } from '../storage/db.js'
+import type { DeviceAuthenticator } from '../registry/device-auth.js'
+import type { RiskLevel } from '../registry/types.js'
+import { authenticate, checkRouteDeclaration } from './auth.js'
+import { registerDocs } from './docs.js'
+import { httpErrorHandler, notFoundHandler } from './error-handler.js'
+import { httpLoggerOptions } from './request-log.js'
+import { LoginThrottle } from './login-throttle.js'
+import { registerHttpMetrics } from './http-metrics.js'
+import { zodValidatorCompiler } from './zod-provider.js'
+import { loginRoutes, sessionRoutes } from './routes/auth-routes.js'
+import { deviceRoutes } from './routes/device-routes.js'
+import { elderRoutes } from './routes/elder-routes.js'
+import { opsRoutes } from './routes/ops-routes.js'
+import { policeStationRoutes } from './routes/police-station-routes.js'
+import { tenantRoutes } from './routes/tenant-routes.js'
+import { userRoutes } from './routes/user-routes.js'
+import { venueRoutes } from './routes/venue-routes.js'
+
+export interface HttpDeps {
+  db: Db
+  config: Config
+  logger: Logger
+  metrics: Metrics
+  deviceAuth: DeviceAuthenticator
+  /** Extra health details from the gateway (broker, writer, ...), merged into GET /healthz. */
+  health(): Promise<Record<string, unknown>>
+  /**
+   * More /api/v1 routes from other modules (alerts, rules, ...), registered inside the
+   * authenticated scope: paths are relative to /api/v1 ('/alerts'), every route must declare
+   * `config: { roles: [...] }`, and handlers read the caller with `userOf(request)`.
+   */
+  plugins?: Array<FastifyPluginAsync>
+  /** Current risk level per elder (the alerts module); every elder is green without it. */
+  riskLevels?(tenantId: string, elderIds: readonly string[]): Promise<Map<string, RiskLevel>>
+  /** Called after any venue change (the rule engine rebuilds its spatial index). */
+  onVenuesChanged?(tenantId: string): void | Promise<void>
+}
+
+/**
+ * Body-less POSTs (logout, rotate-secret) sent with `Content-Type: application/json` — as
+ * browser fetch wrappers do — are accepted as "no body" instead of fastify's 400; anything
+ * else goes through fastify's own parser with its prototype-poisoning protection.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text === '') return done(null, undefined)
+    parseJson(request, text, done)
+  })
+}
+
+/** Builds the HTTP API; the caller listens (and so maps EADDRINUSE to PORT_IN_USE). */
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  // Typed as fastify's base logger so the instance is the plain FastifyInstance that plugins
+  // expect; a pino child logger is exactly that at run time.
+  const loggerInstance: FastifyBaseLogger = deps.logger.child({ component: 'http' }, httpLoggerOptions)
+  const app = Fastify({
+    loggerInstance,
+    // Bodies are small JSON records; 1 MiB leaves room for large venue polygons.
+    bodyLimit: 1024 * 1024,
+    // Behind a reverse proxy the client address comes from X-Forwarded-For; the login
+    // throttle keys on it. Off by default: a direct client could forge the header.
+    trustProxy: false,
+  })
+  app.decorateRequest('user', null)
+  app.setValidatorCompiler(zodValidatorCompiler)
+  app.setErrorHandler(httpErrorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  acceptEmptyJsonBodies(app)
+  registerHttpMetrics(app, deps.metrics)
+  // Docs first: @fastify/swagger collects routes through an onRoute hook.
+  if (deps.config.EG_DOCS) await registerDocs(app)
+
+  await app.register(opsRoutes(deps))
+  const throttle = new LoginThrottle({
+    maxFailures: deps.config.EG_AUTH_MAX_FAILURES,
+    windowMs: deps.config.EG_AUTH_WINDOW_MS,
+    blockMs: deps.config.EG_AUTH_BLOCK_MS,
+  })
+  await app.register(loginRoutes(deps, throttle), { prefix: '/api/v1' })
+  await app.register(
+    async (api) => {
+      api.addHook('onRoute', checkRouteDeclaration)
+      api.addHook('onRequest', authenticate(deps.db))
+      await api.register(sessionRoutes(deps))
+      await api.register(userRoutes(deps))
+      await api.register(tenantRoutes(deps))
+      await api.register(elderRoutes(deps))
+      await api.register(deviceRoutes(deps))
+      await api.register(venueRoutes(deps))
+      await api.register(policeStationRoutes(deps))
+      for (const plugin of deps.plugins ?? []) await api.register(plugin)
+    },
+    { prefix: '/api/v1' },
+  )
+  await app.ready()
+  return app
+}

@@ -1,0 +1,85 @@
+import type { FastifyRequest, onRequestHookHandler, onRouteHookHandler } from 'fastify'
+import { EgError } from '../errors.js'
+import type { Queryable } from '../storage/db.js'
+import type { AuditEntry } from '../registry/audit-store.js'
+import { hashToken } from '../registry/secrets.js'
+import { findSession } from '../registry/token-store.js'
+import { ROLES, type Role } from '../registry/types.js'
+
+/**
+ * Bearer authentication and role checks for every route in the authenticated /api/v1 scope.
+ *
+ * A route declares who may call it in its config: `config: { roles: ['admin', 'operator'] }`.
+ * Declaring is mandatory — a route without `roles` in this scope fails at start-up rather
+ * than silently being open to every role (default deny).
+ */
+export interface AuthUser {
+  id: string
+  tenantId: string
+  username: string
+  role: Role
+  /** Set for role police: the station whose escalations the user may see. */
+  policeStationId: string | null
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every authenticated route; null elsewhere (login, healthz). */
+    user: AuthUser | null
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed to call the route (authenticated /api/v1 scope only). */
+    roles?: readonly Role[]
+  }
+}
+
+export const ALL_ROLES: readonly Role[] = ROLES
+export const STAFF: readonly Role[] = ['admin', 'operator']
+export const ADMIN: readonly Role[] = ['admin']
+
+/** The authenticated user of a request in the authenticated scope. */
+export function userOf(request: FastifyRequest): AuthUser {
+  if (request.user === null) throw new EgError('UNAUTHENTICATED')
+  return request.user
+}
+
+/** An audit row for something the request's user did. */
+export function auditBy(user: AuthUser, action: string, target: string | null, detail?: Record<string, unknown>): AuditEntry {
+  return { tenantId: user.tenantId, actor: user.username, action, target, detail: detail ?? null }
+}
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization
+  if (typeof header !== 'string') return null
+  const match = /^Bearer\s+([A-Za-z0-9_\-.~+/]+=*)\s*$/i.exec(header)
+  return match?.[1] ?? null
+}
+
+export function authenticate(db: Queryable): onRequestHookHandler {
+  return async (request) => {
+    const token = bearerToken(request)
+    if (token === null) throw new EgError('UNAUTHENTICATED')
+    const session = await findSession(db, hashToken(token))
+    if (session === null) throw new EgError('UNAUTHENTICATED', 'invalid or expired bearer token')
+    request.user = {
+      id: session.userId,
+      tenantId: session.tenantId,
+      username: session.username,
+      role: session.role,
+      policeStationId: session.policeStationId,
+    }
+    const allowed = request.routeOptions.config.roles
+    if (allowed === undefined || !allowed.includes(session.role)) throw new EgError('FORBIDDEN')
+  }
+}
+
+/** Start-up checks on every route registered in the authenticated scope. */
+export const checkRouteDeclaration: onRouteHookHandler = (route) => {
+  if (/^\/api\/v1\/api\/v1(\/|$)/.test(route.url)) {
+    throw new Error(`route ${route.url}: plugins in the authenticated scope are mounted at /api/v1; register paths relative to it`)
+  }
+  const roles = route.config?.roles
+  if (roles === undefined || roles.length === 0) {
+    throw new Error(`route ${route.method} ${route.url} must declare config.roles (default deny)`)
+  }
+}

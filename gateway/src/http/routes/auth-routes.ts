@@ -1,0 +1,81 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { EgError } from '../../errors.js'
+import { recordAudit } from '../../registry/audit-store.js'
+import { DUMMY_PASSWORD_HASH, generateToken, hashToken, verifyPassword } from '../../registry/secrets.js'
+import { deleteExpiredTokens, deleteToken, insertToken } from '../../registry/token-store.js'
+import { findUserForLogin, getUser } from '../../registry/user-store.js'
+import type { HttpDeps } from '../app.js'
+import { ALL_ROLES, auditBy, bearerToken, userOf } from '../auth.js'
+import type { LoginThrottle } from '../login-throttle.js'
+import type { ZodTypeProvider } from '../zod-provider.js'
+
+const loginBody = z.object({
+  username: z.string().min(1).max(128),
+  // The cap bounds scrypt's work on a hostile request.
+  password: z.string().min(1).max(1024),
+})
+
+/** POST /api/v1/auth/login — the one unauthenticated /api/v1 route. */
+export function loginRoutes(deps: HttpDeps, throttle: LoginThrottle): FastifyPluginAsync {
+  return async (app) => {
+    app.withTypeProvider<ZodTypeProvider>().post(
+      '/auth/login',
+      { schema: { body: loginBody, security: [], tags: ['auth'] } },
+      async (request, reply) => {
+        const { username, password } = request.body
+        const retryAfter = throttle.blockedFor(username, request.ip)
+        if (retryAfter > 0) {
+          reply.header('retry-after', String(retryAfter))
+          throw new EgError('TOO_MANY_ATTEMPTS')
+        }
+        const user = await findUserForLogin(deps.db, username)
+        // Unknown users cost the same scrypt as known ones: timing must not reveal usernames.
+        const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+        if (user === null || !passwordOk || user.disabled) {
+          throttle.recordFailure(username, request.ip)
+          request.log.warn({ username, remoteAddress: request.ip }, 'login failed')
+          throw new EgError('BAD_CREDENTIALS')
+        }
+        throttle.recordSuccess(username)
+        const token = generateToken()
+        const expiresAt = new Date(Date.now() + deps.config.EG_TOKEN_TTL_HOURS * 3_600_000)
+        await deps.db.transaction(async (tx) => {
+          await insertToken(tx, { tokenHash: hashToken(token), userId: user.id, expiresAt })
+          await recordAudit(tx, { tenantId: user.tenantId, actor: user.username, action: 'auth.login', target: user.id, detail: { remoteAddress: request.ip } })
+        })
+        // Housekeeping off the response path; a failure only leaves dead rows for next time.
+        void deleteExpiredTokens(deps.db).catch((err: unknown) => request.log.warn({ err }, 'expired token cleanup failed'))
+        return {
+          token,
+          expiresAt: expiresAt.toISOString(),
+          user: { id: user.id, username: user.username, role: user.role, tenantId: user.tenantId, policeStationId: user.policeStationId },
+        }
+      },
+    )
+  }
+}
+
+/** Logout and the caller's own profile: any signed-in role. */
+export function sessionRoutes(deps: HttpDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/auth/logout', { config: { roles: ALL_ROLES }, schema: { tags: ['auth'] } }, async (request, reply) => {
+      const user = userOf(request)
+      const token = bearerToken(request)
+      await deps.db.transaction(async (tx) => {
+        if (token !== null) await deleteToken(tx, hashToken(token))
+        await recordAudit(tx, auditBy(user, 'auth.logout', user.id))
+      })
+      return reply.status(204).send()
+    })
+
+    app.get('/me', { config: { roles: ALL_ROLES }, schema: { tags: ['auth'] } }, async (request) => {
+      const user = userOf(request)
+      const record = await getUser(deps.db, user.tenantId, user.id)
+      if (record === null) throw new EgError('UNAUTHENTICATED')
+      const { disabled: _disabled, ...profile } = record
+      return profile
+    })
+  }
+}
+

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsync } from 'fastify'
+import { EgError } from '../../errors.js'
+import { recordAudit } from '../../registry/audit-store.js'
+import { deleteDevice, getDevice, insertDevice, listDevices, rotateDeviceSecret } from '../../registry/device-store.js'
+import { generateDeviceSecret, hashDeviceSecret } from '../../registry/secrets.js'
+import type { Device } from '../../registry/types.js'
+import type { HttpDeps } from '../app.js'
+import { STAFF, auditBy, userOf } from '../auth.js'
+import { idParams } from '../pagination.js'
+import { requireElder } from '../references.js'
+import { createDeviceBody, listDevicesQuery } from '../schemas/device-schemas.js'
+import type { ZodTypeProvider } from '../zod-provider.js'
+
+/** DESIGN §3: clientId = username = deviceId, topics under eg/v1/<deviceId>/. */
+function mqttSettings(deviceId: string) {
+  return { clientId: deviceId, username: deviceId, topicPrefix: `eg/v1/${deviceId}/` }
+}
+
+function deviceView(device: Device) {
+  const { tenantId: _tenantId, ...rest } = device
+  return rest
+}
+
+export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>()
+    const config = { roles: STAFF }
+
+    // The secret is in this response and the rotation response only; the database keeps a hash.
+    app.post('/devices', { config, schema: { body: createDeviceBody, tags: ['devices'] } }, async (request, reply) => {
+      const actor = userOf(request)
+      const secret = generateDeviceSecret()
+      const device = await deps.db.transaction(async (tx) => {
+        await requireElder(tx, actor.tenantId, request.body.elderId)
+        const created = await insertDevice(tx, actor.tenantId, {
+          id: request.body.id ?? randomUUID(),
+          elderId: request.body.elderId,
+          kind: request.body.kind,
+          secretHash: hashDeviceSecret(secret),
+        })
+        await recordAudit(tx, auditBy(actor, 'device.create', created.id, { elderId: created.elderId, kind: created.kind }))
+        return created
+      })
+      // A connect attempt before creation may have cached "no such device".
+      deps.deviceAuth.invalidate(device.id)
+      return reply.status(201).send({ ...deviceView(device), secret, mqtt: mqttSettings(device.id) })
+    })
+
+    app.post('/devices/:id/rotate-secret', { config, schema: { params: idParams, tags: ['devices'] } }, async (request) => {
+      const actor = userOf(request)
+      const secret = generateDeviceSecret()
+      await deps.db.transaction(async (tx) => {
+        if (!(await rotateDeviceSecret(tx, actor.tenantId, request.params.id, hashDeviceSecret(secret)))) {
+          throw new EgError('NOT_FOUND', 'device not found')
+        }
+        await recordAudit(tx, auditBy(actor, 'device.rotate_secret', request.params.id))
+      })
+      // After commit: the old secret must stop working at once on this gateway.
+      deps.deviceAuth.invalidate(request.params.id)
+      return { id: request.params.id, secret }
+    })
+
+    app.get('/devices', { config, schema: { querystring: listDevicesQuery, tags: ['devices'] } }, async (request) => {
+      const { elderId, ...page } = request.query
+      const result = await listDevices(deps.db, userOf(request).tenantId, { elderId }, page)
+      return { ...result, items: result.items.map(deviceView) }
+    })
+
+    app.get('/devices/:id', { config, schema: { params: idParams, tags: ['devices'] } }, async (request) => {
+      const device = await getDevice(deps.db, userOf(request).tenantId, request.params.id)
+      if (device === null) throw new EgError('NOT_FOUND', 'device not found')
+      return { ...deviceView(device), mqtt: mqttSettings(device.id) }
+    })
+
+    app.delete('/devices/:id', { config, schema: { params: idParams, tags: ['devices'] } }, async (request, reply) => {
+      const actor = userOf(request)
+      await deps.db.transaction(async (tx) => {
+        if (!(await deleteDevice(tx, actor.tenantId, request.params.id))) throw new EgError('NOT_FOUND', 'device not found')
+        await recordAudit(tx, auditBy(actor, 'device.delete', request.params.id))
+      })
+      deps.deviceAuth.invalidate(request.params.id)
+      return reply.status(204).send()
+    })
+  }
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsync } from 'fastify'
+import { EgError } from '../../errors.js'
+import { recordAudit } from '../../registry/audit-store.js'
+import { deleteElder, getElder, insertElder, listElders, updateElder } from '../../registry/elder-store.js'
+import type { Elder, RiskLevel } from '../../registry/types.js'
+import type { HttpDeps } from '../app.js'
+import { STAFF, auditBy, userOf } from '../auth.js'
+import { idParams } from '../pagination.js'
+import { requirePoliceStation } from '../references.js'
+import { createElderBody, listEldersQuery, patchElderBody } from '../schemas/elder-schemas.js'
+import type { ZodTypeProvider } from '../zod-provider.js'
+
+/** What the API shows of an elder: contact secrets are write-only, the risk level is added. */
+function elderView(elder: Elder, riskLevel: RiskLevel) {
+  const { tenantId: _tenantId, contacts, ...rest } = elder
+  return {
+    ...rest,
+    contacts: contacts.map(({ secret, ...contact }) => ({ ...contact, hasSecret: secret !== undefined })),
+    riskLevel,
+  }
+}
+
+/** Audit detail: which fields changed, never contact secrets or personal values. */
+function changedFields(body: object): { fields: string[] } {
+  return { fields: Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined) }
+}
+
+export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
+  async function riskOf(tenantId: string, elders: Elder[]): Promise<Map<string, RiskLevel>> {
+    if (deps.riskLevels === undefined || elders.length === 0) return new Map()
+    return deps.riskLevels(
+      tenantId,
+      elders.map((e) => e.id),
+    )
+  }
+
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>()
+    // Police may not browse the elder registry (they see the elders of their own escalations).
+    const config = { roles: STAFF }
+
+    app.post('/elders', { config, schema: { body: createElderBody, tags: ['elders'] } }, async (request, reply) => {
+      const actor = userOf(request)
+      const elder = await deps.db.transaction(async (tx) => {
+        await requirePoliceStation(tx, actor.tenantId, request.body.policeStationId)
+        const created = await insertElder(tx, actor.tenantId, randomUUID(), request.body)
+        await recordAudit(tx, auditBy(actor, 'elder.create', created.id, changedFields(request.body)))
+        return created
+      })
+      const risk = await riskOf(actor.tenantId, [elder])
+      return reply.status(201).send(elderView(elder, risk.get(elder.id) ?? 'green'))
+    })
+
+    app.get('/elders', { config, schema: { querystring: listEldersQuery, tags: ['elders'] } }, async (request) => {
+      const tenantId = userOf(request).tenantId
+      const { area, q, ...page } = request.query
+      const result = await listElders(deps.db, tenantId, { area, q }, page)
+      const risk = await riskOf(tenantId, result.items)
+      return { ...result, items: result.items.map((e) => elderView(e, risk.get(e.id) ?? 'green')) }
+    })
+
+    app.get('/elders/:id', { config, schema: { params: idParams, tags: ['elders'] } }, async (request) => {
+      const tenantId = userOf(request).tenantId
+      const elder = await getElder(deps.db, tenantId, request.params.id)
+      if (elder === null) throw new EgError('NOT_FOUND', 'elder not found')
+      const risk = await riskOf(tenantId, [elder])
+      return elderView(elder, risk.get(elder.id) ?? 'green')
+    })
+
+    app.patch('/elders/:id', { config, schema: { params: idParams, body: patchElderBody, tags: ['elders'] } }, async (request) => {
+      const actor = userOf(request)
+      const elder = await deps.db.transaction(async (tx) => {
+        await requirePoliceStation(tx, actor.tenantId, request.body.policeStationId)
+        const updated = await updateElder(tx, actor.tenantId, request.params.id, request.body)
+        if (updated === null) throw new EgError('NOT_FOUND', 'elder not found')
+        await recordAudit(tx, auditBy(actor, 'elder.update', updated.id, changedFields(request.body)))
+        return updated
+      })
+      const risk = await riskOf(actor.tenantId, [elder])
+      return elderView(elder, risk.get(elder.id) ?? 'green')
+    })
+
+    app.delete('/elders/:id', { config, schema: { params: idParams, tags: ['elders'] } }, async (request, reply) => {
+      const actor = userOf(request)
+      const { deviceIds } = await deps.db.transaction(async (tx) => {
+        const result = await deleteElder(tx, actor.tenantId, request.params.id)
+        if (!result.deleted) throw new EgError('NOT_FOUND', 'elder not found')
+        await recordAudit(tx, auditBy(actor, 'elder.delete', request.params.id, { deviceIds: result.deviceIds }))
+        return result
+      })
+      // The elder's devices went with it (ON DELETE CASCADE): their secrets stop working now.
+      for (const id of deviceIds) deps.deviceAuth.invalidate(id)
+      return reply.status(204).send()
+    })
+  }
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsync } from 'fastify'
+import { EgError } from '../../errors.js'
+import { recordAudit } from '../../registry/audit-store.js'
+import { getPoliceStation, insertPoliceStation, listPoliceStations, updatePoliceStation } from '../../registry/police-station-store.js'
+import type { PoliceStation } from '../../registry/types.js'
+import type { HttpDeps } from '../app.js'
+import { ADMIN, STAFF, auditBy, userOf } from '../auth.js'
+import { idParams, pageQuery } from '../pagination.js'
+import { createPoliceStationBody, patchPoliceStationBody } from '../schemas/police-station-schemas.js'
+import type { ZodTypeProvider } from '../zod-provider.js'
+
+/** The store never selects the secret for these views; the tenant id is implicit. */
+function stationView(station: PoliceStation) {
+  const { tenantId: _tenantId, ...rest } = station
+  return rest
+}
+
+/** Police stations: admins write (they hold webhook secrets), operators read. */
+export function policeStationRoutes(deps: HttpDeps): FastifyPluginAsync {
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>()
+
+    app.post('/police-stations', { config: { roles: ADMIN }, schema: { body: createPoliceStationBody, tags: ['police stations'] } }, async (request, reply) => {
+      const actor = userOf(request)
+      const station = await deps.db.transaction(async (tx) => {
+        const created = await insertPoliceStation(tx, actor.tenantId, randomUUID(), request.body)
+        await recordAudit(tx, auditBy(actor, 'police_station.create', created.id, { name: created.name, webhookUrl: created.webhookUrl, format: created.format }))
+        return created
+      })
+      return reply.status(201).send(stationView(station))
+    })
+
+    app.get('/police-stations', { config: { roles: STAFF }, schema: { querystring: pageQuery, tags: ['police stations'] } }, async (request) => {
+      const result = await listPoliceStations(deps.db, userOf(request).tenantId, request.query)
+      return { ...result, items: result.items.map(stationView) }
+    })
+
+    app.get('/police-stations/:id', { config: { roles: STAFF }, schema: { params: idParams, tags: ['police stations'] } }, async (request) => {
+      const station = await getPoliceStation(deps.db, userOf(request).tenantId, request.params.id)
+      if (station === null) throw new EgError('NOT_FOUND', 'police station not found')
+      return stationView(station)
+    })
+
+    app.patch(
+      '/police-stations/:id',
+      { config: { roles: ADMIN }, schema: { params: idParams, body: patchPoliceStationBody, tags: ['police stations'] } },
+      async (request) => {
+        const actor = userOf(request)
+        const station = await deps.db.transaction(async (tx) => {
+          const updated = await updatePoliceStation(tx, actor.tenantId, request.params.id, request.body)
+          if (updated === null) throw new EgError('NOT_FOUND', 'police station not found')
+          const { secret, ...visible } = request.body
+          await recordAudit(tx, auditBy(actor, 'police_station.update', updated.id, { ...visible, secretChanged: secret !== undefined || undefined }))
+          return updated
+        })
+        return stationView(station)
+      },
+    )
+  }
+}

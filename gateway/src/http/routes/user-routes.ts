@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsync } from 'fastify'
+import { EgError } from '../../errors.js'
+import { recordAudit } from '../../registry/audit-store.js'
+import { hashPassword } from '../../registry/secrets.js'
+import { deleteTokensOfUser } from '../../registry/token-store.js'
+import { getUser, insertUser, listUsers, updateUser, type UserPatch } from '../../registry/user-store.js'
+import type { HttpDeps } from '../app.js'
+import { ADMIN, auditBy, userOf } from '../auth.js'
+import { idParams, pageQuery } from '../pagination.js'
+import { requirePoliceStation } from '../references.js'
+import { createUserBody, patchUserBody } from '../schemas/user-schemas.js'
+import type { ZodTypeProvider } from '../zod-provider.js'
+
+/** Users of the caller's tenant: admins only. */
+export function userRoutes(deps: HttpDeps): FastifyPluginAsync {
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>()
+    const config = { roles: ADMIN }
+
+    app.post('/users', { config, schema: { body: createUserBody, tags: ['users'] } }, async (request, reply) => {
+      const actor = userOf(request)
+      const body = request.body
+      const passwordHash = await hashPassword(body.password)
+      const user = await deps.db.transaction(async (tx) => {
+        await requirePoliceStation(tx, actor.tenantId, body.policeStationId)
+        const created = await insertUser(tx, {
+          id: randomUUID(),
+          tenantId: actor.tenantId,
+          username: body.username,
+          passwordHash,
+          role: body.role,
+          policeStationId: body.policeStationId,
+          displayName: body.displayName,
+        })
+        await recordAudit(tx, auditBy(actor, 'user.create', created.id, { username: created.username, role: created.role }))
+        return created
+      })
+      return reply.status(201).send(user)
+    })
+
+    app.get('/users', { config, schema: { querystring: pageQuery, tags: ['users'] } }, async (request) =>
+      listUsers(deps.db, userOf(request).tenantId, request.query),
+    )
+
+    app.get('/users/:id', { config, schema: { params: idParams, tags: ['users'] } }, async (request) => {
+      const user = await getUser(deps.db, userOf(request).tenantId, request.params.id)
+      if (user === null) throw new EgError('NOT_FOUND', 'user not found')
+      return user
+    })
+
+    app.patch('/users/:id', { config, schema: { params: idParams, body: patchUserBody, tags: ['users'] } }, async (request) => {
+      const actor = userOf(request)
+      const { password, ...fields } = request.body
+      // An admin cannot lock themself out; another admin can do it if it is really meant.
+      if (request.params.id === actor.id && ((fields.role !== undefined && fields.role !== 'admin') || fields.disabled === true)) {
+        throw new EgError('VALIDATION_FAILED', 'you cannot demote or disable yourself', {
+          fields: [{ path: fields.disabled === true ? 'disabled' : 'role', message: 'not on your own account' }],
+        })
+      }
+      const patch: UserPatch = { ...fields }
+      if (password !== undefined) patch.passwordHash = await hashPassword(password)
+      return deps.db.transaction(async (tx) => {
+        const before = await getUser(tx, actor.tenantId, request.params.id)
+        if (before === null) throw new EgError('NOT_FOUND', 'user not found')
+        await requirePoliceStation(tx, actor.tenantId, patch.policeStationId)
+        const role = patch.role ?? before.role
+        const station = patch.policeStationId === undefined ? before.policeStationId : patch.policeStationId
+        if (role === 'police' && station === null) {
+          throw new EgError('VALIDATION_FAILED', 'invalid body', { fields: [{ path: 'policeStationId', message: 'required for role police' }] })
+        }
+        const updated = await updateUser(tx, actor.tenantId, request.params.id, patch)
+        if (updated === null) throw new EgError('NOT_FOUND', 'user not found')
+        // New password, role or station, or disabled: sessions issued under the old ones end now.
+        const sessionsEnd = password !== undefined || fields.role !== undefined || fields.disabled === true || fields.policeStationId !== undefined
+        if (sessionsEnd) await deleteTokensOfUser(tx, actor.tenantId, updated.id)
+        await recordAudit(
+          tx,
+          auditBy(actor, 'user.update', updated.id, { ...fields, passwordChanged: password !== undefined || undefined }),
+        )
+        return updated
+      })
+    })
+  }
+}

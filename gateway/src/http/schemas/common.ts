@@ -1,0 +1,19 @@
+import { z } from 'zod'
+
+/** Field rules shared by several request schemas. */
+export const latitude = z.number().min(-90).max(90)
+export const longitude = z.number().min(-180).max(180)
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048)
+export const shortText = (max = 200) => z.string().trim().min(1).max(max)
+export const optionalText = (max = 200) => z.string().trim().max(max).nullable().optional()
+/** Passwords: 8 like EG_ADMIN_PASSWORD; capped to bound scrypt's work. */
+export const password = z.string().min(8).max(1024)
+export const recordId = z.string().min(1).max(128)
+/** At least one field must be present in a PATCH body. */
+export const nonEmptyPatch = (value: object) => Object.values(value).some((v) => v !== undefined)
+/**
+ * Cross-field checks run even when another field already failed, so one 400 names every bad
+ * field (zod skips refinements after a failure by default). They only test presence, which is
+ * safe on input that did not parse.
+ */
+export const evenIfInvalid = { when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null }

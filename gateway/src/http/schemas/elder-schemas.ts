@@ -1,0 +1,57 @@
+import { z } from 'zod'
+import { pageQuery } from '../pagination.js'
+import { httpUrl, latitude, longitude, nonEmptyPatch, optionalText, recordId, shortText } from './common.js'
+
+const home = z.object({
+  lat: latitude,
+  lon: longitude,
+  // A home geofence beyond a few km would call a whole town "home" and hide absences.
+  radiusM: z.number().positive().max(5_000).optional(),
+})
+
+const phone = z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'digits, spaces, ( ) - and a leading +')
+
+const contact = z.object({
+  name: shortText(100),
+  relation: z.string().trim().max(50).optional(),
+  phone: phone.optional(),
+  webhookUrl: httpUrl.optional(),
+  // Signs the webhook notices sent to this contact; write-only.
+  secret: z.string().min(16).max(256).optional(),
+})
+
+/** DESIGN §3 time: epoch milliseconds or an ISO-8601 string; stored as epoch ms. */
+const instant = z
+  .union([z.number().int().nonnegative(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO-8601 time')], {
+    error: 'epoch milliseconds or an ISO-8601 time',
+  })
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+
+const expectedAway = z
+  .object({ from: instant, to: instant, note: z.string().max(200).optional() })
+  .refine((a) => a.to > a.from, { path: ['to'], message: 'must be after from' })
+
+const elderFields = {
+  name: shortText(100),
+  home,
+  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag such as zh-CN').optional(),
+  policeStationId: recordId.nullable().optional(),
+  phone: phone.nullable().optional(),
+  address: optionalText(300),
+  area: optionalText(100),
+  // Bounds keep one elder's record small; no county has 20 contacts per elder.
+  contacts: z.array(contact).max(20).optional(),
+  expectedAway: z.array(expectedAway).max(100).optional(),
+}
+
+export const createElderBody = z.object(elderFields)
+
+/** PATCH: any subset; `home` is replaced whole; `contacts` and `expectedAway` replace the lists. */
+export const patchElderBody = z
+  .object({ ...elderFields, name: elderFields.name.optional(), home: home.optional() })
+  .refine(nonEmptyPatch, 'nothing to change')
+
+export const listEldersQuery = pageQuery.extend({
+  area: z.string().max(100).optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+})

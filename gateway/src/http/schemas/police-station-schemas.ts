@@ -1,0 +1,24 @@
+import { z } from 'zod'
+import { httpUrl, nonEmptyPatch, shortText } from './common.js'
+
+// The HMAC key for X-Eldergate-Signature (DESIGN §4): 16 characters at least so a station
+// cannot be configured with a guessable key.
+const secret = z.string().min(16).max(256)
+
+const stationFields = {
+  name: shortText(200),
+  webhookUrl: httpUrl,
+  secret,
+  format: z.enum(['json', 'cap']),
+}
+
+export const createPoliceStationBody = z.object(stationFields)
+
+export const patchPoliceStationBody = z
+  .object({
+    name: stationFields.name.optional(),
+    webhookUrl: httpUrl.optional(),
+    secret: secret.optional(),
+    format: stationFields.format.optional(),
+  })
+  .refine(nonEmptyPatch, 'nothing to change')

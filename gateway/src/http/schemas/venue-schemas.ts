@@ -1,0 +1,64 @@
+import { z } from 'zod'
+import { VENUE_KINDS } from '../../registry/types.js'
+import { pageQuery } from '../pagination.js'
+import { evenIfInvalid, latitude, longitude, optionalText, shortText } from './common.js'
+
+// A venue is a shop, an office, a pick-up point: 5 km is already generous, and a huge circle
+// would mark every elder as "at the sales venue".
+const radiusM = z.number().positive().max(5_000)
+// Polygons drawn on a map; 1000 vertices is far beyond any building outline.
+const polygon = z.array(z.tuple([latitude, longitude])).min(3, 'at least 3 points').max(1_000)
+
+const geometryFields = {
+  lat: latitude.optional(),
+  lon: longitude.optional(),
+  radiusM: radiusM.optional(),
+  polygon: polygon.optional(),
+}
+
+type Geometry = { lat?: number | undefined; lon?: number | undefined; radiusM?: number | undefined; polygon?: unknown }
+
+/**
+ * DESIGN §4: `{lat, lon, radiusM}` or `{polygon}`. Checked here rather than with a zod union
+ * so every missing or clashing field is named on its own path (a union reports one blob).
+ */
+function checkGeometry(required: boolean) {
+  return (v: Geometry, ctx: z.RefinementCtx) => {
+    const circleKeys = (['lat', 'lon', 'radiusM'] as const).filter((k) => v[k] !== undefined)
+    if (v.polygon !== undefined) {
+      for (const k of circleKeys) ctx.addIssue({ code: 'custom', path: [k], message: 'give either lat/lon/radiusM or polygon, not both' })
+      return
+    }
+    if (!required && circleKeys.length === 0) return
+    for (const k of ['lat', 'lon', 'radiusM'] as const) {
+      if (v[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'required (or give polygon instead)' })
+    }
+  }
+}
+
+export const createVenueBody = z
+  .object({
+    name: shortText(200),
+    kind: z.enum(VENUE_KINDS),
+    // Defaults from kind (sales, investment, travel are risky); an explicit value overrides.
+    risky: z.boolean().optional(),
+    address: optionalText(300),
+    ...geometryFields,
+  })
+  .superRefine(checkGeometry(true), evenIfInvalid)
+
+export const patchVenueBody = z
+  .object({
+    name: shortText(200).optional(),
+    kind: z.enum(VENUE_KINDS).optional(),
+    risky: z.boolean().optional(),
+    address: optionalText(300),
+    ...geometryFields,
+  })
+  .superRefine(checkGeometry(false), evenIfInvalid)
+  .refine((v) => Object.values(v).some((x) => x !== undefined), 'nothing to change')
+
+export const listVenuesQuery = pageQuery.extend({
+  kind: z.enum(VENUE_KINDS).optional(),
+  risky: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+})

@@ -1,0 +1,150 @@
+import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
+import { rejectionFromIssues, withIndex } from './issues'
+import { cameraReadingSchema, commandAckSchema, deviceEventSchema, watchReadingSchema } from './schemas'
+import { decodeTs } from './timestamp'
+import type { DecodeLimits, Decoded, DeviceIdentity } from './types'
+
+/**
+ * One decoder per record kind (the aedes model: one handler per packet type). Each takes one
+ * parsed JSON value — a single payload or one element of an array upload — and pushes either
+ * the enriched record or one rejection straight into `out`, so nothing is allocated between.
+ * Enrichment here is only the device identity: a reading belongs to the elder of the device
+ * that sent it, whatever the payload claims.
+ */
+export type RecordDecoder = (
+  device: DeviceIdentity,
+  value: unknown,
+  receivedAt: number,
+  limits: DecodeLimits,
+  out: Decoded,
+  index: number | undefined,
+) => void
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export const decodeWatchReading: RecordDecoder = (device, value, receivedAt, limits, out, index) => {
+  if (!isRecord(value)) return void out.rejections.push(withIndex('bad_shape', 'expected a reading object', index))
+  const ts = decodeTs(value.ts, receivedAt, limits.maxFutureSkewMs)
+  if (typeof ts !== 'number') return void out.rejections.push(index === undefined ? ts : { ...ts, index })
+  // Cheap watches report hr 0 while off the wrist: that is "no reading", not a bad one.
+  // The parsed object is ours alone (fresh from JSON.parse), so editing it copies nothing.
+  if (value.hr === 0) value.hr = undefined
+  const parsed = watchReadingSchema.safeParse(value)
+  if (!parsed.success) return void out.rejections.push(rejectionFromIssues(parsed.error, value, index))
+  const f = parsed.data
+  // A fix is a point: one coordinate alone cannot be placed against a venue.
+  if ((f.lat == null) !== (f.lon == null)) {
+    return void out.rejections.push(withIndex('bad_shape', f.lat == null ? 'lat: required with lon' : 'lon: required with lat', index))
+  }
+  const reading: WatchReading = { kind: 'watch', tenantId: device.tenantId, elderId: device.elderId, deviceId: device.deviceId, ts }
+  let fields = 0
+  if (f.lat != null && f.lon != null) {
+    reading.lat = f.lat
+    reading.lon = f.lon
+    fields++
+  }
+  if (f.acc != null) {
+    reading.acc = f.acc
+    fields++
+  }
+  if (f.src != null) {
+    reading.src = f.src
+    fields++
+  }
+  if (f.hr != null) {
+    reading.hr = f.hr
+    fields++
+  }
+  if (f.steps != null) {
+    reading.steps = f.steps
+    fields++
+  }
+  if (f.bat != null) {
+    reading.bat = f.bat
+    fields++
+  }
+  if (f.worn != null) {
+    reading.worn = f.worn
+    fields++
+  }
+  if (fields === 0) {
+    return void out.rejections.push(withIndex('empty', 'no watch fields (lat/lon, acc, src, hr, steps, bat, worn)', index))
+  }
+  out.readings.push(reading)
+}
+
+export const decodeCameraReading: RecordDecoder = (device, value, receivedAt, limits, out, index) => {
+  if (!isRecord(value)) return void out.rejections.push(withIndex('bad_shape', 'expected a reading object', index))
+  const ts = decodeTs(value.ts, receivedAt, limits.maxFutureSkewMs)
+  if (typeof ts !== 'number') return void out.rejections.push(index === undefined ? ts : { ...ts, index })
+  const parsed = cameraReadingSchema.safeParse(value)
+  if (!parsed.success) return void out.rejections.push(rejectionFromIssues(parsed.error, value, index))
+  const f = parsed.data
+  // Strangers are a subset of the people in view.
+  if (f.strangers != null && f.persons != null && f.strangers > f.persons) {
+    return void out.rejections.push(withIndex('out_of_range', 'strangers: must be ≤ persons', index))
+  }
+  const reading: CameraReading = { kind: 'camera', tenantId: device.tenantId, elderId: device.elderId, deviceId: device.deviceId, ts }
+  let fields = 0
+  if (f.presence != null) {
+    reading.presence = f.presence
+    fields++
+  }
+  if (f.persons != null) {
+    reading.persons = f.persons
+    fields++
+  }
+  if (f.strangers != null) {
+    reading.strangers = f.strangers
+    fields++
+  }
+  if (f.motion != null) {
+    reading.motion = f.motion
+    fields++
+  }
+  if (fields === 0) return void out.rejections.push(withIndex('empty', 'no camera fields (presence, persons, strangers, motion)', index))
+  out.readings.push(reading)
+}
+
+export const decodeDeviceEvent: RecordDecoder = (device, value, receivedAt, limits, out, index) => {
+  if (!isRecord(value)) return void out.rejections.push(withIndex('bad_shape', 'expected an event object', index))
+  const ts = decodeTs(value.ts, receivedAt, limits.maxFutureSkewMs)
+  if (typeof ts !== 'number') return void out.rejections.push(index === undefined ? ts : { ...ts, index })
+  const parsed = deviceEventSchema.safeParse(value)
+  if (!parsed.success) return void out.rejections.push(rejectionFromIssues(parsed.error, value, index))
+  const event: DeviceEvent = {
+    kind: 'event',
+    tenantId: device.tenantId,
+    elderId: device.elderId,
+    deviceId: device.deviceId,
+    ts,
+    deviceKind: device.kind,
+    type: parsed.data.type,
+  }
+  // The extra fields are evidence (DESIGN §3 event `...`). Rest-spread defines own properties,
+  // so a device-sent "__proto__" key stays a plain key instead of re-parenting the object.
+  const { ts: _ts, type: _type, ...detail } = value
+  for (const _key in detail) {
+    event.detail = detail
+    break
+  }
+  out.events.push(event)
+}
+
+export const decodeCommandAck: RecordDecoder = (device, value, receivedAt, limits, out, index) => {
+  if (!isRecord(value)) return void out.rejections.push(withIndex('bad_shape', 'expected an acknowledgement object', index))
+  const ts = decodeTs(value.ts, receivedAt, limits.maxFutureSkewMs)
+  if (typeof ts !== 'number') return void out.rejections.push(index === undefined ? ts : { ...ts, index })
+  const parsed = commandAckSchema.safeParse(value)
+  if (!parsed.success) return void out.rejections.push(rejectionFromIssues(parsed.error, value, index))
+  out.acks.push({
+    tenantId: device.tenantId,
+    elderId: device.elderId,
+    deviceId: device.deviceId,
+    commandId: parsed.data.id,
+    status: parsed.data.status,
+    ts,
+  })
+}

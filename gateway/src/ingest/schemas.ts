@@ -1,0 +1,46 @@
+import { z } from 'zod'
+
+/**
+ * Payload schemas of DESIGN §3, built once at module load (hot path: no schema is built per
+ * message). `ts` is not here: it is decoded by hand (timestamp.ts) because it has reasons of
+ * its own (bad_ts, future_ts). z.object strips unknown keys: the contract says they are ignored.
+ *
+ * Optional fields are `.nullish()`: many device serialisers write `null` for an unset field
+ * (`"lat": null` indoors without a fix); rejecting the whole reading for that would also lose
+ * its heart rate and battery, so null means absent.
+ */
+
+export const watchReadingSchema = z.object({
+  lat: z.number().min(-90).max(90).nullish(),
+  lon: z.number().min(-180).max(180).nullish(),
+  /** Metres; 50 km bounds the coarsest cell-tower (lbs) fix. */
+  acc: z.number().min(0).max(50_000).nullish(),
+  src: z.enum(['gps', 'wifi', 'lbs']).nullish(),
+  /** bpm; 0 from an unworn watch is removed before parsing (see records.ts). */
+  hr: z.number().min(20).max(250).nullish(),
+  steps: z.number().int().min(0).nullish(),
+  bat: z.number().min(0).max(100).nullish(),
+  worn: z.boolean().nullish(),
+})
+
+/** 50 people in one home's view is already far beyond any real scene: larger is a broken counter. */
+const headCount = z.number().int().min(0).max(50)
+
+export const cameraReadingSchema = z.object({
+  presence: z.boolean().nullish(),
+  persons: headCount.nullish(),
+  strangers: headCount.nullish(),
+  motion: z.boolean().nullish(),
+})
+
+export const deviceEventTypes = ['sos', 'fall', 'removed', 'worn', 'door_open', 'door_close', 'low_battery', 'power_off'] as const
+
+export const deviceEventSchema = z.object({
+  type: z.enum(deviceEventTypes),
+})
+
+export const commandAckSchema = z.object({
+  /** Command ids are issued by the gateway; 128 bounds what a device can make us store. */
+  id: z.string().min(1).max(128),
+  status: z.enum(['delivered', 'played', 'failed']),
+})

@@ -1,0 +1,65 @@
+/**
+ * Types of the decode-and-validate step (DESIGN §2: decode → filter → enrich → detect).
+ * The step is pure: bytes in, typed records and rejections out; no I/O, no clock.
+ */
+import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
+
+/** The topic suffix under `eg/v1/<deviceId>/` a device published on (DESIGN §3). */
+export type DeviceChannel = 'telemetry' | 'event' | 'status' | 'cmd/ack'
+
+/** Who sent the message, as resolved by the broker's authentication (never from the payload). */
+export interface DeviceIdentity {
+  deviceId: string
+  tenantId: string
+  elderId: string
+  kind: 'watch' | 'camera'
+}
+
+/** Stable reason codes: they label the rejected-messages metric and the dead-letter store. */
+export type RejectReason =
+  | 'oversize'
+  | 'not_json'
+  | 'empty'
+  | 'bad_shape'
+  | 'out_of_range'
+  | 'bad_ts'
+  | 'future_ts'
+  | 'too_many'
+  | 'bad_status'
+
+export interface Rejection {
+  reason: RejectReason
+  /** Short and names the field, e.g. "hr: must be ≤ 250". */
+  message: string
+  /** Element of an array upload; absent for a single object. */
+  index?: number
+}
+
+export interface CommandAck {
+  tenantId: string
+  elderId: string
+  deviceId: string
+  commandId: string
+  status: 'delivered' | 'played' | 'failed'
+  ts: number
+}
+
+export interface StatusChange {
+  deviceId: string
+  online: boolean
+}
+
+export interface DecodeLimits {
+  maxPayloadBytes: number
+  maxFutureSkewMs: number
+  /** Elements per array upload. */
+  maxBatch: number
+}
+
+export interface Decoded {
+  readings: Array<WatchReading | CameraReading>
+  events: DeviceEvent[]
+  acks: CommandAck[]
+  status: StatusChange | null
+  rejections: Rejection[]
+}

@@ -1,0 +1,70 @@
+import type { Queryable } from '../storage/db.js'
+import type { Device, DeviceKind, Page, PageRequest } from './types.js'
+import { conflictOnDuplicate } from './pg-errors.js'
+import { pageOf } from './common-store.js'
+
+const COLUMNS = `id, tenant_id AS "tenantId", elder_id AS "elderId", kind, online, status_at AS "statusAt",
+  last_seen_at AS "lastSeenAt", battery, secret_rotated_at AS "secretRotatedAt", created_at AS "createdAt"`
+
+export async function insertDevice(
+  q: Queryable,
+  tenantId: string,
+  device: { id: string; elderId: string; kind: DeviceKind; secretHash: string },
+): Promise<Device> {
+  const rows = await q
+    .query<Device>(
+      `INSERT INTO devices (id, tenant_id, elder_id, kind, secret_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [device.id, tenantId, device.elderId, device.kind, device.secretHash],
+    )
+    .catch(conflictOnDuplicate(`device "${device.id}"`))
+  return rows[0] as Device
+}
+
+export async function getDevice(q: Queryable, tenantId: string, id: string): Promise<Device | null> {
+  const rows = await q.query<Device>(`SELECT ${COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
+  return rows[0] ?? null
+}
+
+export async function listDevices(q: Queryable, tenantId: string, filter: { elderId?: string | undefined }, page: PageRequest): Promise<Page<Device>> {
+  const params: unknown[] = [tenantId]
+  let where = 'tenant_id = $1'
+  if (filter.elderId !== undefined) {
+    params.push(filter.elderId)
+    where += ' AND elder_id = $2'
+  }
+  return pageOf<Device, Device>(q, { select: COLUMNS, from: 'devices', where, orderBy: 'created_at, id' }, params, page, (d) => d)
+}
+
+export async function rotateDeviceSecret(q: Queryable, tenantId: string, id: string, secretHash: string): Promise<boolean> {
+  const rows = await q.query('UPDATE devices SET secret_hash = $3, secret_rotated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING 1', [
+    tenantId,
+    id,
+    secretHash,
+  ])
+  return rows.length > 0
+}
+
+export async function deleteDevice(q: Queryable, tenantId: string, id: string): Promise<boolean> {
+  return (await q.query('DELETE FROM devices WHERE tenant_id = $1 AND id = $2 RETURNING 1', [tenantId, id])).length > 0
+}
+
+export interface DeviceCredentialRow {
+  deviceId: string
+  tenantId: string
+  elderId: string
+  kind: DeviceKind
+  secretHash: string
+}
+
+/**
+ * MQTT CONNECT lookup. Not tenant-scoped by necessity: a device presents only its id (ids are
+ * unique across tenants because they are MQTT client ids), and this is how its tenant is learnt.
+ */
+export async function findDeviceCredentials(q: Queryable, id: string): Promise<DeviceCredentialRow | null> {
+  const rows = await q.query<DeviceCredentialRow>(
+    `SELECT id AS "deviceId", tenant_id AS "tenantId", elder_id AS "elderId", kind, secret_hash AS "secretHash"
+       FROM devices WHERE id = $1`,
+    [id],
+  )
+  return rows[0] ?? null
+}

@@ -1,0 +1,115 @@
+/**
+ * Registry records as the API and other modules see them: camelCase, no secret material
+ * (hashes and webhook secrets stay inside the stores, which return them only through the
+ * dedicated lookups that need them).
+ */
+export type Role = 'admin' | 'operator' | 'police'
+export const ROLES = ['admin', 'operator', 'police'] as const satisfies readonly Role[]
+
+export type RiskLevel = 'green' | 'yellow' | 'orange' | 'red'
+
+export type DeviceKind = 'watch' | 'camera'
+
+export const VENUE_KINDS = ['sales', 'investment', 'travel', 'bank', 'care', 'hospital', 'other'] as const
+export type VenueKind = (typeof VENUE_KINDS)[number]
+/** DESIGN §4: "Risky by default: sales, investment, travel." */
+export const RISKY_VENUE_KINDS: ReadonlySet<VenueKind> = new Set(['sales', 'investment', 'travel'])
+
+export interface Page<T> {
+  items: T[]
+  total: number
+  limit: number
+  offset: number
+}
+
+export interface PageRequest {
+  limit: number
+  offset: number
+}
+
+export interface Tenant {
+  id: string
+  name: string
+  createdAt: Date
+}
+
+export interface User {
+  id: string
+  tenantId: string
+  username: string
+  role: Role
+  policeStationId: string | null
+  displayName: string | null
+  disabled: boolean
+  createdAt: Date
+}
+
+export interface Contact {
+  name: string
+  relation?: string | undefined
+  phone?: string | undefined
+  webhookUrl?: string | undefined
+  /** HMAC secret for the contact's webhook; stored, never returned by the API. */
+  secret?: string | undefined
+}
+
+/** Planned absence, epoch milliseconds (a weekend at a child's home is not an alert). */
+export interface ExpectedAway {
+  from: number
+  to: number
+  note?: string | undefined
+}
+
+export interface Elder {
+  id: string
+  tenantId: string
+  name: string
+  home: { lat: number; lon: number; radiusM: number }
+  language: string
+  policeStationId: string | null
+  phone: string | null
+  address: string | null
+  area: string | null
+  contacts: Contact[]
+  expectedAway: ExpectedAway[]
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface Device {
+  id: string
+  tenantId: string
+  elderId: string
+  kind: DeviceKind
+  online: boolean
+  statusAt: Date | null
+  lastSeenAt: Date | null
+  battery: number | null
+  secretRotatedAt: Date
+  createdAt: Date
+}
+
+export interface Venue {
+  id: string
+  tenantId: string
+  name: string
+  kind: VenueKind
+  risky: boolean
+  lat: number | null
+  lon: number | null
+  radiusM: number | null
+  polygon: Array<[number, number]> | null
+  address: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface PoliceStation {
+  id: string
+  tenantId: string
+  name: string
+  webhookUrl: string
+  format: 'json' | 'cap'
+  createdAt: Date
+  updatedAt: Date
+}

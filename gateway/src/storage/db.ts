@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs'
+import pg from 'pg'
+import { PGlite } from '@electric-sql/pglite'
+import { EgError } from '../errors'
+import type { Logger } from '../logger'
+
+/**
+ * One storage interface over PostgreSQL (`pg`, also TimescaleDB) and embedded PGlite
+ * (DESIGN §2: "one SQL dialect serves all three"). SQL lives only under gateway/src/storage.
+ *
+ * Conventions every query relies on:
+ * - int8 comes back as a JS number on both drivers (counts, ids) — set below;
+ * - jsonb parameters are passed as JSON.stringify(...) with an explicit `::jsonb` cast,
+ *   because pg would turn a JS array into a Postgres array, not JSON;
+ * - timestamptz comes back as Date on both.
+ */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'pglite'
+  /** Runs fn in one transaction; rolls back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /** Several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>
+  close(): Promise<void>
+}
+
+const INT8_OID = 20
+
+export interface OpenDbOptions {
+  databaseUrl?: string | undefined
+  dataDir: string
+  logger: Logger
+  /** Connections in the pg pool; the batched writer holds at most one at a time. */
+  poolSize?: number
+}
+
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.logger, opts.poolSize ?? 10) : openPglite(opts.dataDir)
+}
+
+function storageError(err: unknown): EgError {
+  return err instanceof EgError ? err : new EgError('STORAGE_UNAVAILABLE', (err as Error)?.message, { cause: err })
+}
+
+async function openPostgres(url: string, logger: Logger, max: number): Promise<Db> {
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+  }
+  const pool = new pg.Pool({ connectionString: url, max, types })
+  // An idle client losing its connection emits 'error' on the pool; unhandled it would crash
+  // the process. The next query gets a fresh connection, so logging is the right answer.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres idle connection error'))
+  try {
+    await pool.query('SELECT 1')
+  } catch (err) {
+    await pool.end().catch(() => undefined)
+    throw new EgError('STORAGE_UNAVAILABLE', `cannot connect to DATABASE_URL: ${(err as Error).message}`, { cause: err })
+  }
+  const run = async <R extends object>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) =>
+    (await client.query<R & pg.QueryResultRow>(sql, params as unknown[] | undefined)).rows as R[]
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(fn) {
+      const client = await pool.connect().catch((err: unknown) => {
+        throw storageError(err)
+      })
+      try {
+        await client.query('BEGIN')
+        const result = await fn({ query: (sql, params) => run(client, sql, params) })
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw err
+      } finally {
+        client.release()
+      }
+    },
+    async exec(sql) {
+      await pool.query(sql)
+    },
+    close: () => pool.end(),
+  }
+}
+
+async function openPglite(dataDir: string): Promise<Db> {
+  // 'memory://' keeps everything in memory (tests); any other value is a directory.
+  const location = dataDir === 'memory://' ? undefined : `${dataDir.replace(/\/$/, '')}/pglite`
+  if (location) mkdirSync(location, { recursive: true })
+  const lite = new PGlite(location, { parsers: { [INT8_OID]: (v: string) => Number(v) } })
+  await lite.waitReady
+  return {
+    kind: 'pglite',
+    query: async (sql, params) => (await lite.query(sql, params as unknown[] | undefined)).rows as never,
+    transaction: (fn) =>
+      lite.transaction((tx) => fn({ query: async (sql, params) => (await tx.query(sql, params as unknown[] | undefined)).rows as never })),
+    async exec(sql) {
+      await lite.exec(sql)
+    },
+    close: () => lite.close(),
+  }
+}

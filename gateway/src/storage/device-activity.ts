@@ -1,0 +1,125 @@
+import type { Logger } from '../logger'
+import type { Db } from './db'
+
+/**
+ * Last-seen, battery and online bookkeeping for devices without a database write per message:
+ * every message calls seen(), so the values are coalesced in memory and written with one
+ * UPDATE per flush, however many devices changed. Values are absolute state, not deltas, so a
+ * failed flush just leaves them for the next one, and a later value simply replaces them.
+ */
+export interface DeviceActivity {
+  /** A message from the device; `battery` when it reported one (percent). */
+  seen(deviceId: string, at: number, battery?: number): void
+  /** Connected / disconnected (broker hooks, or the device's retained status message). */
+  setOnline(deviceId: string, online: boolean, at: number): void
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+
+interface Activity {
+  lastSeen: number | null
+  battery: number | null
+  batteryAt: number
+  online: boolean | null
+  statusAt: number | null
+  /** Bumped on every change: a flush removes only entries no change has touched since it read them. */
+  version: number
+}
+
+// Latest wins, also against the row: several gateway workers (or a flush that lost a race) must
+// not move last_seen_at or the online status back in time. GREATEST ignores NULL. Battery is
+// the latest this worker saw (the table keeps no battery time to compare against).
+const UPDATE_SQL = `UPDATE devices AS d SET
+  last_seen_at = GREATEST(d.last_seen_at, timestamptz 'epoch' + u.seen * interval '1 millisecond'),
+  battery = COALESCE(u.battery, d.battery),
+  online = CASE WHEN u.status_at IS NOT NULL AND (d.status_at IS NULL OR d.status_at <= timestamptz 'epoch' + u.status_at * interval '1 millisecond')
+    THEN u.online ELSE d.online END,
+  status_at = GREATEST(d.status_at, timestamptz 'epoch' + u.status_at * interval '1 millisecond')
+FROM unnest($1::text[], $2::float8[], $3::int2[], $4::bool[], $5::float8[]) AS u(id, seen, battery, online, status_at)
+WHERE d.id = u.id`
+
+export function createDeviceActivity(db: Db, opts: { flushMs: number; logger: Logger }): DeviceActivity {
+  const { logger } = opts
+  const pending = new Map<string, Activity>()
+  let writing: Promise<void> | undefined
+
+  function entry(deviceId: string): Activity {
+    let a = pending.get(deviceId)
+    if (a === undefined) {
+      a = { lastSeen: null, battery: null, batteryAt: -Infinity, online: null, statusAt: null, version: 0 }
+      pending.set(deviceId, a)
+    }
+    return a
+  }
+
+  async function writeOnce(): Promise<void> {
+    if (pending.size === 0) return
+    const ids: string[] = []
+    const seen: Array<number | null> = []
+    const battery: Array<number | null> = []
+    const online: Array<boolean | null> = []
+    const statusAt: Array<number | null> = []
+    const versions: number[] = []
+    for (const [id, a] of pending) {
+      ids.push(id)
+      seen.push(a.lastSeen)
+      battery.push(a.battery)
+      online.push(a.online)
+      statusAt.push(a.statusAt)
+      versions.push(a.version)
+    }
+    try {
+      await db.query(UPDATE_SQL, [ids, seen, battery, online, statusAt])
+    } catch (err) {
+      // Not lost: the entries stay and the next flush writes their (then latest) values.
+      logger.warn({ err: (err as Error).message, devices: ids.length }, 'device activity not written; will retry')
+      return
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const a = pending.get(ids[i]!)
+      if (a !== undefined && a.version === versions[i]) pending.delete(ids[i]!)
+    }
+  }
+
+  function flush(): Promise<void> {
+    const next = (writing ?? Promise.resolve()).then(writeOnce)
+    writing = next
+    return next.finally(() => {
+      if (writing === next) writing = undefined
+    })
+  }
+
+  const timer = setInterval(() => {
+    if (pending.size > 0 && writing === undefined) {
+      flush().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'device activity flush failed'))
+    }
+  }, opts.flushMs)
+  // Bookkeeping only: never keeps the process alive; close() writes the rest.
+  timer.unref()
+
+  return {
+    seen(deviceId, at, battery) {
+      const a = entry(deviceId)
+      if (a.lastSeen === null || at > a.lastSeen) a.lastSeen = at
+      if (battery !== undefined && at >= a.batteryAt) {
+        // smallint column; readings may carry fractions.
+        a.battery = Math.max(0, Math.min(100, Math.round(battery)))
+        a.batteryAt = at
+      }
+      a.version++
+    },
+    setOnline(deviceId, online, at) {
+      const a = entry(deviceId)
+      if (a.statusAt === null || at >= a.statusAt) {
+        a.online = online
+        a.statusAt = at
+      }
+      a.version++
+    },
+    flush,
+    async close() {
+      clearInterval(timer)
+      await flush()
+    },
+  }
+}

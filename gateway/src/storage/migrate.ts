@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { EgError } from '../errors'
+import type { Db } from './db'
+
+/**
+ * Plain numbered SQL migrations (DESIGN §6), applied in order at start.
+ * `NNN_name.sql` runs everywhere; `NNN_name.timescale.sql` only when the timescaledb
+ * extension is available and `NNN_name.plain.sql` only when it is not — so TimescaleDB
+ * gets hypertables, compression and continuous aggregates while PostgreSQL and PGlite get
+ * plain tables and views from the same numbered sequence.
+ */
+const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url))
+
+/**
+ * Arbitrary constant: serialises migrations when several gateway workers start at once.
+ * A transaction-scoped lock, because a pooled connection cannot promise that the unlock
+ * runs on the session that took a session lock.
+ */
+const MIGRATION_LOCK = 4_216_020_001
+
+/** Timescale continuous aggregates cannot be created inside a transaction block. */
+const NO_TRANSACTION_MARK = '-- eg:no-transaction'
+
+export interface Migration {
+  version: string
+  file: string
+  variant: 'all' | 'timescale' | 'plain'
+}
+
+export function listMigrations(dir = migrationsDir): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+(\.timescale|\.plain)?\.sql$/.test(f))
+    .sort()
+    .map((file) => ({
+      version: file.replace(/\.sql$/, ''),
+      file,
+      variant: file.endsWith('.timescale.sql') ? 'timescale' : file.endsWith('.plain.sql') ? 'plain' : 'all',
+    }))
+}
+
+export async function detectTimescale(db: Db): Promise<boolean> {
+  if (db.kind === 'pglite') return false
+  const rows = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'timescaledb'",
+  )
+  return (rows[0]?.n ?? 0) > 0
+}
+
+export async function migrate(db: Db, opts: { timescale: boolean; dir?: string }): Promise<string[]> {
+  const applied: string[] = []
+  const lock = db.kind === 'postgres' ? 'SELECT pg_advisory_xact_lock($1)' : null
+  let current = ''
+  try {
+    await db.transaction(async (tx) => {
+      if (lock) await tx.query(lock, [MIGRATION_LOCK])
+      await tx.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      )
+      if (opts.timescale) await tx.query('CREATE EXTENSION IF NOT EXISTS timescaledb')
+    })
+    const dir = opts.dir ?? migrationsDir
+    for (const m of listMigrations(dir)) {
+      if (m.variant === 'timescale' && !opts.timescale) continue
+      if (m.variant === 'plain' && opts.timescale) continue
+      current = m.file
+      const sql = readFileSync(`${dir}/${m.file}`, 'utf8')
+      const statements = splitStatements(sql)
+      const ran = await db.transaction(async (tx) => {
+        if (lock) await tx.query(lock, [MIGRATION_LOCK])
+        // Re-checked under the lock: another worker may have applied it meanwhile.
+        const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version])
+        if (seen.length > 0) return false
+        if (!sql.startsWith(NO_TRANSACTION_MARK)) for (const statement of statements) await tx.query(statement)
+        await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version])
+        return true
+      })
+      if (ran && sql.startsWith(NO_TRANSACTION_MARK)) {
+        // Idempotent statements only (IF NOT EXISTS), since a crash here is not rolled back.
+        for (const statement of statements) await db.query(statement)
+      }
+      if (ran) applied.push(m.version)
+    }
+    return applied
+  } catch (err) {
+    throw new EgError('MIGRATION_FAILED', `migration ${current || '(setup)'} failed: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/**
+ * Splits a migration file on semicolons at the end of a line. Migrations avoid
+ * dollar-quoted bodies with inner `;\n` for this reason (none need one).
+ */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .replace(/^\s*--.*$/gm, '')
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+}

@@ -1,0 +1,69 @@
+/**
+ * Where findings go. Immediate rules (SOS, fall: DESIGN §5 "red, immediately") are emitted as
+ * soon as they are seen. Every other finding is derived from replayable elder state, so it is
+ * parked in `state.pending` and emitted by the next advance(): a late input inside the
+ * lateness bound restores a checkpoint and replays, which rebuilds `pending` as if the inputs
+ * had come in order — so findings that late data would have prevented are never emitted
+ * (issue item 5: same findings as in order). Emitted dedup keys live outside the replayable
+ * state and are never rolled back, so no key is emitted twice (issue item 1).
+ */
+import type { RuleConfig } from './config'
+import type { ElderProfile, Finding, RiskLevel, RuleId } from './types'
+import type { VenueIndex } from './venue-index'
+import type { CandidatePool, ElderSlot, ElderState } from './state'
+
+/** What one ingest/advance call works with; built once per call, never stored in state. */
+export interface Env {
+  config: RuleConfig
+  venues: VenueIndex
+  timeZone: string
+  /** Profile of the elder being processed (undefined if the gateway does not know it). */
+  profile: ElderProfile | undefined
+  slot: ElderSlot | null
+  mode: 'ingest' | 'advance'
+  out: Finding[]
+  pool: CandidatePool
+}
+
+export function elderName(env: Env, s: ElderState): string {
+  return env.profile?.name ?? s.elderId
+}
+
+export function makeFinding(
+  s: ElderState,
+  rule: RuleId,
+  level: RiskLevel,
+  keyParts: string,
+  ts: number,
+  summary: string,
+  evidence: Record<string, unknown>,
+): Finding {
+  return { rule, tenantId: s.tenantId, elderId: s.elderId, level, dedupKey: `${rule}|${s.elderId}|${keyParts}`, ts, summary, evidence }
+}
+
+/** Emit `f` unless its key was emitted before; remember the key until it expires. */
+export function emitOnce(emitted: Record<string, number>, f: Finding, out: Finding[], retentionMs: number): void {
+  if (emitted[f.dedupKey] !== undefined) return
+  emitted[f.dedupKey] = f.ts + retentionMs
+  out.push(f)
+}
+
+function isImmediate(rule: RuleId): boolean {
+  return rule === 'safety.sos' || rule === 'safety.fall'
+}
+
+export function fire(env: Env, s: ElderState, f: Finding): void {
+  const slot = env.slot
+  if (slot === null) return
+  if (env.mode === 'advance' || isImmediate(f.rule)) {
+    emitOnce(slot.emitted, f, env.out, env.config.dedupRetentionMs)
+    return
+  }
+  if (slot.emitted[f.dedupKey] !== undefined) return
+  for (const p of s.pending) if (p.dedupKey === f.dedupKey) return
+  s.pending.push(f)
+}
+
+export function minutes(ms: number): number {
+  return Math.round(ms / 60_000)
+}

@@ -1,0 +1,185 @@
+/**
+ * ingest / advance with a lateness bound (issue item 5, DESIGN §5 "Late and buffered data
+ * inside the lateness bound give the same findings as the same data in order").
+ *
+ * Per elder the slot keeps the inputs of the last `latenessMs` (`window`) and checkpoints of
+ * the elder state taken every latenessMs/2 of event time. An input in order is applied at once
+ * (the common case: no sorting, no copying). An input older than the newest one but inside
+ * the bound restores the newest checkpoint before it and replays the window with it, in
+ * order — once per elder per ingest call, however many late inputs the call carries. Older
+ * inputs are counted in `tooLate` and not evaluated (SOS and fall still fire: they need no
+ * state and a buffered SOS is exactly the one sent without signal).
+ *
+ * Findings other than SOS/fall are parked in the replayable state and emitted by advance(),
+ * so a replay can still change them (emit.ts). Emitted keys sit outside the replayable state.
+ */
+import type { RuleInput } from './input'
+import type { RuleConfig } from './config'
+import type { ElderProfile, Finding } from './types'
+import type { VenueIndex } from './venue-index'
+import type { Env } from './emit'
+import { emitOnce } from './emit'
+import type { ElderSlot, EngineState } from './state'
+import { cloneJson, initialElderState, NEVER } from './state'
+import { checkTime, step } from './step'
+import { safetyEvent } from './devices'
+import { prunePool } from './candidate'
+
+export interface EngineContext {
+  config: RuleConfig
+  venues: VenueIndex
+  elder(id: string): ElderProfile | undefined
+  /** IANA zone for "overnight" and local days, e.g. Asia/Shanghai (DESIGN §4 EG_TZ). */
+  timeZone: string
+}
+
+export interface EngineStep {
+  state: EngineState
+  findings: Finding[]
+  /** Inputs older than the lateness bound: not evaluated, counted. */
+  tooLate: number
+}
+
+const DAY = 86_400_000
+const KIND_RANK = { camera: 0, watch: 1, event: 2 } as const
+
+/** Total order for replay: event time, then kind, then device (ties must not depend on arrival). */
+export function compareInputs(a: RuleInput, b: RuleInput): number {
+  return a.ts - b.ts || KIND_RANK[a.kind] - KIND_RANK[b.kind] || (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0)
+}
+
+function makeEnv(ctx: EngineContext, state: EngineState, mode: Env['mode']): Env {
+  return { config: ctx.config, venues: ctx.venues, timeZone: ctx.timeZone, profile: undefined, slot: null, mode, out: [], pool: state.candidates }
+}
+
+function newSlot(tenantId: string, elderId: string): ElderSlot {
+  const live = initialElderState(tenantId, elderId)
+  return { newestTs: NEVER, live, window: [], checkpoints: [{ ts: NEVER, index: 0, state: cloneJson(live) }], emitted: {}, nextPruneTs: NEVER }
+}
+
+/** Drop checkpoints (and their inputs) that no input inside the bound can need any more. */
+function trim(slot: ElderSlot, latenessMs: number): void {
+  const cps = slot.checkpoints
+  const horizon = slot.newestTs - latenessMs
+  let k = 0
+  while (k + 1 < cps.length && cps[k + 1]!.ts < horizon) k++
+  if (k === 0) return
+  const cut = cps[k]!.index
+  slot.window.splice(0, cut)
+  cps.splice(0, k)
+  for (const cp of cps) cp.index -= cut
+}
+
+function applyInOrder(env: Env, slot: ElderSlot, input: RuleInput): void {
+  const cps = slot.checkpoints
+  const latenessMs = env.config.latenessMs
+  if (input.ts >= cps[cps.length - 1]!.ts + Math.max(1, latenessMs / 2)) {
+    cps.push({ ts: input.ts, index: slot.window.length, state: cloneJson(slot.live) })
+  }
+  slot.window.push(input)
+  step(env, slot.live, input)
+  if (input.ts > slot.newestTs) slot.newestTs = input.ts
+  trim(slot, latenessMs)
+}
+
+function isInOrder(slot: ElderSlot, input: RuleInput): boolean {
+  if (input.ts !== slot.newestTs) return input.ts > slot.newestTs
+  const last = slot.window[slot.window.length - 1]
+  return last === undefined || compareInputs(input, last) >= 0
+}
+
+function replay(env: Env, slot: ElderSlot, late: RuleInput[]): number {
+  const horizon = slot.newestTs - env.config.latenessMs
+  const accepted = late.filter((input) => input.ts >= horizon).sort(compareInputs)
+  const rejected = late.length - accepted.length
+  const first = accepted[0]
+  if (first === undefined) return rejected
+  const cps = slot.checkpoints
+  let k = cps.length - 1
+  while (k > 0 && cps[k]!.ts >= first.ts) k--
+  const cp = cps[k]!
+  const tail = slot.window.slice(cp.index)
+  const merged: RuleInput[] = []
+  let i = 0
+  let j = 0
+  while (i < tail.length || j < accepted.length) {
+    if (j >= accepted.length || (i < tail.length && compareInputs(tail[i]!, accepted[j]!) <= 0)) merged.push(tail[i++]!)
+    else merged.push(accepted[j++]!)
+  }
+  slot.window.length = cp.index
+  cps.length = k + 1
+  slot.live = cloneJson(cp.state)
+  slot.newestTs = cp.ts
+  for (const input of merged) applyInOrder(env, slot, input)
+  return rejected
+}
+
+export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: EngineContext): EngineStep {
+  const env = makeEnv(ctx, state, 'ingest')
+  const latenessMs = ctx.config.latenessMs
+  let tooLate = 0
+  let late: Map<string, RuleInput[]> | null = null
+  for (const input of inputs) {
+    let slot = state.elders[input.elderId]
+    if (slot === undefined) slot = state.elders[input.elderId] = newSlot(input.tenantId, input.elderId)
+    env.slot = slot
+    env.profile = ctx.elder(input.elderId)
+    if (isInOrder(slot, input)) {
+      // Late inputs of this elder seen earlier in the call go first: the outcome must not
+      // depend on how the upload was cut into calls.
+      const waiting = late?.get(input.elderId)
+      if (waiting !== undefined) {
+        late!.delete(input.elderId)
+        tooLate += replay(env, slot, waiting)
+      }
+      applyInOrder(env, slot, input)
+    } else if (input.ts < slot.newestTs - latenessMs) {
+      tooLate++
+      if (input.kind === 'event' && (input.type === 'sos' || input.type === 'fall')) safetyEvent(env, slot.live, input)
+    } else {
+      late ??= new Map()
+      const list = late.get(input.elderId)
+      if (list === undefined) late.set(input.elderId, [input])
+      else list.push(input)
+    }
+  }
+  if (late !== null) {
+    for (const [elderId, list] of late) {
+      const slot = state.elders[elderId]!
+      env.slot = slot
+      env.profile = ctx.elder(elderId)
+      tooLate += replay(env, slot, list)
+    }
+  }
+  return { state, findings: env.out, tooLate }
+}
+
+/**
+ * Time-based rules at `now` (wall clock, or the newest event time in EG_CLOCK=event mode),
+ * plus emission of parked findings. Reads the replayable state, never changes it (except the
+ * parked list), so a later replay still sees exactly what in-order processing would.
+ */
+export function advance(state: EngineState, now: number, ctx: EngineContext): EngineStep {
+  const env = makeEnv(ctx, state, 'advance')
+  const retentionMs = ctx.config.dedupRetentionMs
+  for (const elderId in state.elders) {
+    const slot = state.elders[elderId]!
+    const s = slot.live
+    env.slot = slot
+    env.profile = ctx.elder(elderId)
+    for (const f of s.pending) emitOnce(slot.emitted, f, env.out, retentionMs)
+    s.pending.length = 0
+    if (now > s.lastTs) checkTime(env, s, s.lastTs, now)
+    if (now >= slot.nextPruneTs) {
+      for (const key in slot.emitted) if (slot.emitted[key]! < now) delete slot.emitted[key]
+      slot.nextPruneTs = now + DAY
+    }
+  }
+  const pool = state.candidates
+  if (now >= pool.nextPruneTs) {
+    prunePool(pool, now, ctx.config.rules['venue.candidate'].windowDays)
+    pool.nextPruneTs = now + DAY / 24
+  }
+  env.out.sort((a, b) => a.ts - b.ts || (a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0))
+  return { state, findings: env.out, tooLate: 0 }
+}

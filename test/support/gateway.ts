@@ -1,0 +1,82 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { loadConfig } from '../../gateway/src/config'
+import { startGateway, type Gateway } from '../../gateway/src/gateway'
+import { createLogger } from '../../gateway/src/logger'
+import { ApiClient } from './api-client'
+import { createPostgresDatabase, type TestDatabase } from './databases'
+
+/**
+ * A real gateway for end-to-end tests: its own fresh PostgreSQL database (or in-memory
+ * PGlite), the embedded broker and HTTP on ephemeral ports, and an admin API client.
+ */
+export const ADMIN_PASSWORD = 'test-admin-password'
+
+export interface TestGateway {
+  gateway: Gateway
+  api: ApiClient
+  database: TestDatabase | undefined
+  mqttUrl: string
+  /** Stops the gateway; the database survives for a restart until drop(). */
+  stop(): Promise<void>
+  restart(): Promise<TestGateway>
+  drop(): Promise<void>
+}
+
+export async function startTestGateway(
+  opts: { storage?: 'postgres' | 'pglite'; env?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<TestGateway> {
+  const database = opts.database ?? (opts.storage === 'pglite' ? undefined : await createPostgresDatabase())
+  const config = loadConfig({
+    EG_MQTT_PORT: '0',
+    EG_HTTP_PORT: '0',
+    EG_HOST: '127.0.0.1',
+    EG_DATA_DIR: 'memory://',
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    EG_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    EG_LOG_LEVEL: process.env.EG_TEST_LOG_LEVEL ?? 'silent',
+    ...opts.env,
+  })
+  const gateway = await startGateway(config, createLogger(config.EG_LOG_LEVEL))
+  const api = new ApiClient(`http://127.0.0.1:${gateway.httpPort}`)
+  await api.login('admin', ADMIN_PASSWORD)
+  const handle: TestGateway = {
+    gateway,
+    api,
+    database,
+    mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+    stop: () => gateway.close(),
+    async restart() {
+      await gateway.close()
+      return startTestGateway({ ...opts, ...(database ? { database } : {}) })
+    },
+    async drop() {
+      await database?.drop()
+    },
+  }
+  return handle
+}
+
+export async function connectDevice(url: string, id: string, secret: string, extra: IClientOptions = {}): Promise<MqttClient> {
+  const client = mqtt.connect(url, { clientId: id, username: id, password: secret, reconnectPeriod: 0, protocolVersion: 4, ...extra })
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', reject)
+  })
+  return client
+}
+
+/** Polls a condition until it holds (the only honest way to wait on an asynchronous system). */
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000)
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value) return value
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
