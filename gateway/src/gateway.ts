@@ -106,7 +106,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       health: async () => ({ storage: db.kind, timescale, connectedDevices: broker.connectedDevices(), writerDepth: writer.depth() }),
       plugins: [detectionRoutes({ db, detection, timeZone: config.EG_TZ }), telemetryRoutes({ db, deadLetters })],
       riskLevels: (tenantId, elderIds) => import('./alerts/alert-store').then((m) => m.elderRiskLevels(db, tenantId, elderIds)),
-      onVenuesChanged: (tenantId) => void detection.tenantChanged(tenantId, 'venues'),
+      onVenuesChanged: (tenantId) => detection.tenantChanged(tenantId, 'venues'),
+      onEldersChanged: (tenantId) => detection.tenantChanged(tenantId, 'elders'),
     })
     cleanups.push(() => http.close())
     try {

@@ -3,7 +3,6 @@ import type { Logger } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { maySubscribe, publishChannel } from './acl.js'
 import { identityOf, remoteAddressOf } from './client-info.js'
-import type { Proceed } from './fairness.js'
 import type { BrokerHooks } from './types.js'
 
 type AuthorizePublishHandler = NonNullable<AedesOptions['authorizePublish']>
@@ -13,8 +12,6 @@ export interface AuthorizeDeps {
   hooks: Pick<BrokerHooks, 'onMessage'>
   metrics: Metrics
   logger: Logger
-  /** Runs aedes' continuation, yielding to the event loop under a flood (fairness.ts). */
-  proceed: Proceed
 }
 
 /**
@@ -31,8 +28,7 @@ export interface AuthorizeDeps {
  * device's `offline` will reaches onMessage('status') like any message.
  */
 export function createAuthorizePublish(deps: AuthorizeDeps): AuthorizePublishHandler {
-  const { hooks, metrics, logger, proceed } = deps
-  const accept = (callback: (error?: Error | null) => void) => (): void => callback(null)
+  const { hooks, metrics, logger } = deps
 
   return function authorizePublish(client, packet, callback) {
     // client is null only for wills aedes replays for a dead broker of a cluster; this broker has
@@ -58,11 +54,11 @@ export function createAuthorizePublish(deps: AuthorizeDeps): AuthorizePublishHan
       return
     }
     if (pending === undefined) {
-      proceed(accept(callback))
+      callback(null)
       return
     }
     pending.then(
-      () => proceed(accept(callback)),
+      () => callback(null),
       (err: unknown) => {
         // The device resends: no PUBACK went out, and the disconnect tells it to reconnect.
         logger.warn({ err, deviceId: device.deviceId, channel }, 'onMessage rejected; disconnecting device without PUBACK')
@@ -77,7 +73,7 @@ export function createAuthorizePublish(deps: AuthorizeDeps): AuthorizePublishHan
  * filter gets SUBACK 0x80 (aedes turns a null subscription into the failure code) and the
  * connection stays up, as MQTT 3.1.1 §3.9.3 intends.
  */
-export function createAuthorizeSubscribe(deps: Omit<AuthorizeDeps, 'hooks' | 'proceed'>): AuthorizeSubscribeHandler {
+export function createAuthorizeSubscribe(deps: Omit<AuthorizeDeps, 'hooks'>): AuthorizeSubscribeHandler {
   const { metrics, logger } = deps
 
   return function authorizeSubscribe(client, subscription, callback) {

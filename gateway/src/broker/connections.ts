@@ -43,12 +43,6 @@ export function routeConnection(socket: Duplex, opts: ConnectionRouterOptions): 
     } else {
       socket.unshift(head)
       opts.handle(socket)
-      const g = globalThis as unknown as { stats?: { readable: number; reads: number; bytes: number; maxLen: number } }
-      g.stats ??= { readable: 0, reads: 0, bytes: 0, maxLen: 0 }
-      const st = g.stats
-      socket.on('readable', () => { st.readable++ })
-      const orig = socket.read.bind(socket)
-      socket.read = (n?: number) => { const r = orig(n) as Buffer | null; if (r) { st.reads++; st.bytes += r.length; st.maxLen = Math.max(st.maxLen, r.length) } return r }
     }
   }
 

@@ -22,11 +22,3 @@ import mqemitter from 'mqemitter'
 export function createMessageBus(): mqemitter.MQEmitter {
   return mqemitter({ concurrency: 0, matchEmptyLevels: true })
 }
-export function timedBus(): mqemitter.MQEmitter {
-  const bus = createMessageBus()
-  const orig = bus.emit.bind(bus)
-  let total = 0, count = 0, max = 0, maxTopic = ''
-  setInterval(() => { console.log('emit total ms', total.toFixed(0), 'count', count, 'max', max.toFixed(1), maxTopic); total = 0; count = 0; max = 0 }, 500).unref()
-  bus.emit = (m, cb) => { const t = performance.now(); orig(m, cb); const d = performance.now() - t; total += d; count++; if (d > max) { max = d; maxTopic = String(m.topic) } }
-  return bus
-}

@@ -5,8 +5,8 @@ import { createAuthenticate } from './authenticate.js'
 import { createAuthorizePublish, createAuthorizeSubscribe } from './authorize.js'
 import { identityOf } from './client-info.js'
 import { routeConnection } from './connections.js'
-import { createMessageBus, timedBus } from './emitter.js'
-import { createProceed } from './fairness.js'
+import { createMessageBus } from './emitter.js'
+import { createReadPacer } from './pacing.js'
 import { listen } from './server.js'
 import { AuthThrottle } from './throttle.js'
 import type { Broker, BrokerHooks, BrokerOptions, DeviceIdentity } from './types.js'
@@ -17,10 +17,10 @@ export { AuthThrottle } from './throttle.js'
 /** Devices must send CONNECT this soon after the TCP (or TLS) connection opens. */
 const CONNECT_TIMEOUT_MS = 30_000
 /**
- * Publishes handled synchronously per turn of the event loop before the broker yields
- * (fairness.ts). ~1,000 × a few µs keeps any one stretch to a few ms.
+ * Bytes aedes may read from devices per turn of the event loop (pacing.ts): ~3,000 small
+ * publishes, a few ms of work, so no flood holds the loop for long.
  */
-const PUBLISHES_PER_TURN = 1_000
+const READ_BYTES_PER_TURN = 256 * 1024
 
 /**
  * Starts the embedded MQTT broker of DESIGN §3: aedes with our identity, ACL and flood-safe
@@ -35,7 +35,7 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
     mq: createMessageBus(),
     connectTimeout: CONNECT_TIMEOUT_MS,
     authenticate: createAuthenticate({ hooks, throttle, metrics, logger: log }),
-    authorizePublish: createAuthorizePublish({ hooks, metrics, logger: log, proceed: createProceed(PUBLISHES_PER_TURN) }),
+    authorizePublish: createAuthorizePublish({ hooks, metrics, logger: log }),
     authorizeSubscribe: createAuthorizeSubscribe({ metrics, logger: log }),
   })
 
@@ -72,13 +72,14 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
     }
   }
 
+  const pace = createReadPacer(READ_BYTES_PER_TURN)
   let listener
   try {
     listener = await listen({
       port: opts.port,
       host: opts.host,
       tls: opts.tls,
-      onSocket: (socket) => routeConnection(socket, { handle: aedes.handle, connectTimeoutMs: CONNECT_TIMEOUT_MS }),
+      onSocket: (socket) => routeConnection(socket, { handle: (conn) => aedes.handle(pace(conn)), connectTimeoutMs: CONNECT_TIMEOUT_MS }),
       onError: (err) => log.error({ err }, 'mqtt listener error'),
     })
   } catch (err) {

@@ -12,6 +12,7 @@ import { httpLoggerOptions } from './request-log.js'
 import { LoginThrottle } from './login-throttle.js'
 import { registerHttpMetrics } from './http-metrics.js'
 import { zodValidatorCompiler } from './zod-provider.js'
+import { auditRoutes } from './routes/audit-routes.js'
 import { loginRoutes, sessionRoutes } from './routes/auth-routes.js'
 import { deviceRoutes } from './routes/device-routes.js'
 import { elderRoutes } from './routes/elder-routes.js'
@@ -39,6 +40,8 @@ export interface HttpDeps {
   riskLevels?(tenantId: string, elderIds: readonly string[]): Promise<Map<string, RiskLevel>>
   /** Called after any venue change (the rule engine rebuilds its spatial index). */
   onVenuesChanged?(tenantId: string): void | Promise<void>
+  /** Called after an elder is changed or deleted (the rule engine re-reads elder profiles). */
+  onEldersChanged?(tenantId: string): void | Promise<void>
 }
 
 /**
@@ -96,6 +99,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       await api.register(deviceRoutes(deps))
       await api.register(venueRoutes(deps))
       await api.register(policeStationRoutes(deps))
+      await api.register(auditRoutes(deps))
       for (const plugin of deps.plugins ?? []) await api.register(plugin)
     },
     { prefix: '/api/v1' },

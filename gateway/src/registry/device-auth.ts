@@ -49,6 +49,9 @@ export function createDeviceAuthenticator(db: Queryable, opts: DeviceAuthOptions
   // same id tried by many clients, shares the in-flight query.
   const inflight = new Map<string, Promise<DeviceCredentialRow | null>>()
 
+  // Queries that were in flight when their device was invalidated (weak: nothing to clean up).
+  const invalidatedDuring = new WeakSet<Promise<DeviceCredentialRow | null>>()
+
   function remember(deviceId: string, row: DeviceCredentialRow | null): void {
     if (cache.size >= maxEntries) {
       const t = now()
@@ -77,9 +80,6 @@ export function createDeviceAuthenticator(db: Queryable, opts: DeviceAuthOptions
     if (!invalidatedDuring.has(query)) remember(deviceId, row)
     return row
   }
-
-  // Queries that were in flight when their device was invalidated (weak: nothing to clean up).
-  const invalidatedDuring = new WeakSet<Promise<DeviceCredentialRow | null>>()
 
   return {
     async verifyDevice(deviceId, secret) {

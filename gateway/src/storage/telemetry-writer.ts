@@ -75,7 +75,7 @@ interface PendingBatch {
   events: number
   acks: number
   sql: string
-  params: unknown[]
+  params: string[]
 }
 
 interface FlushWaiter {
@@ -153,14 +153,26 @@ function telemetryInsertSql(hasReadings: boolean, hasEvents: boolean, hasAcks: b
 }
 
 /**
- * Values are fitted to their columns here, because a value the database rejects would fail
- * its batch on every retry and wedge the writer: whole numbers for smallint/integer columns
- * (validation allows hr 72.5), clamped to the column range, and no NUL in text (Postgres text
- * cannot hold U+0000; device-chosen strings such as command ids can).
+ * Each column is sent as one Postgres array literal built here ('{1.5,NULL,2}'): generic
+ * per-element serialisation in the driver cost about as much CPU as the INSERT itself, and on a
+ * 2-core machine the database needs that core. Values are also fitted to their columns, because
+ * a value the database rejects would fail its batch on every retry and wedge the writer: whole
+ * numbers for smallint/integer columns (validation allows hr 72.5), clamped to the column range,
+ * and no NUL in text (Postgres text cannot hold U+0000; device-chosen strings such as command
+ * ids can).
  */
-const int2 = (v: number | undefined) => (v == null ? null : Math.max(-32768, Math.min(32767, Math.round(v))))
-const int4 = (v: number | undefined) => (v == null ? null : Math.max(-2147483648, Math.min(2147483647, Math.round(v))))
-const num = <T>(v: T | undefined): T | null => (v === undefined ? null : v)
+const int2 = (v: number | undefined) => (v == null || !Number.isFinite(v) ? 'NULL' : String(Math.max(-32768, Math.min(32767, Math.round(v)))))
+const int4 = (v: number | undefined) =>
+  v == null || !Number.isFinite(v) ? 'NULL' : String(Math.max(-2147483648, Math.min(2147483647, Math.round(v))))
+const float = (v: number | undefined) => (v == null ? 'NULL' : String(v))
+const bool = (v: boolean | undefined) => (v == null ? 'NULL' : v ? 't' : 'f')
+const text = (v: string | undefined) => {
+  if (v == null) return 'NULL'
+  const t = pgText(v)
+  // Quoted always (so "NULL", "" and commas stay text); backslash and quote escaped.
+  return t.includes('\\') || t.includes('"') ? `"${t.replace(/[\\"]/g, '\\$&')}"` : `"${t}"`
+}
+const literal = (column: string[]) => `{${column.join(',')}}`
 
 /** Text Postgres accepts: U+0000 replaced. */
 export function pgText(v: string): string {
@@ -186,69 +198,71 @@ function cleanJsonValue(v: unknown): unknown {
  * text contains one (or an escaped backslash that looks like one — harmless).
  */
 export function pgJson(value: unknown): string {
-  const text = JSON.stringify(value)
-  return /\\u(0000|d[89a-f])/i.test(text) ? JSON.stringify(cleanJsonValue(value)) : text
+  const json = JSON.stringify(value)
+  return /\\u(0000|d[89a-f])/i.test(json) ? JSON.stringify(cleanJsonValue(value)) : json
 }
 
-/** Column arrays for rows [head, head + n) of each queue, in the parameter order of telemetryInsertSql. */
+const columnsOf = (count: number, rows: number) => Array.from({ length: count }, () => new Array<string>(rows))
+
+/** Column literals for rows [head, head + n) of each queue, in the parameter order of telemetryInsertSql. */
 function telemetryParams(
   readings: ReadonlyArray<WatchReading | CameraReading>, rh: number, nr: number,
   events: ReadonlyArray<DeviceEvent>, eh: number, ne: number,
   acks: ReadonlyArray<CommandAck>, ah: number, na: number,
-): unknown[] {
-  const params: unknown[] = []
+): string[] {
+  const params: string[] = []
   if (nr > 0) {
-    const cols = readingColumns.map(() => new Array<unknown>(nr))
+    const cols = columnsOf(readingColumns.length, nr)
     for (let i = 0; i < nr; i++) {
       const r = readings[rh + i]!
       const w = r.kind === 'watch' ? r : undefined
       const c = r.kind === 'camera' ? r : undefined
-      cols[0]![i] = r.ts
-      cols[1]![i] = pgText(r.tenantId)
-      cols[2]![i] = pgText(r.elderId)
-      cols[3]![i] = pgText(r.deviceId)
-      cols[4]![i] = r.kind
-      cols[5]![i] = num(w?.lat)
-      cols[6]![i] = num(w?.lon)
-      cols[7]![i] = num(w?.acc)
-      cols[8]![i] = num(w?.src)
+      cols[0]![i] = float(r.ts)
+      cols[1]![i] = text(r.tenantId)
+      cols[2]![i] = text(r.elderId)
+      cols[3]![i] = text(r.deviceId)
+      cols[4]![i] = text(r.kind)
+      cols[5]![i] = float(w?.lat)
+      cols[6]![i] = float(w?.lon)
+      cols[7]![i] = float(w?.acc)
+      cols[8]![i] = text(w?.src)
       cols[9]![i] = int2(w?.hr)
       cols[10]![i] = int4(w?.steps)
       cols[11]![i] = int2(w?.bat)
-      cols[12]![i] = num(w?.worn)
-      cols[13]![i] = num(c?.presence)
+      cols[12]![i] = bool(w?.worn)
+      cols[13]![i] = bool(c?.presence)
       cols[14]![i] = int2(c?.persons)
       cols[15]![i] = int2(c?.strangers)
-      cols[16]![i] = num(c?.motion)
+      cols[16]![i] = bool(c?.motion)
     }
-    params.push(...cols)
+    for (const col of cols) params.push(literal(col))
   }
   if (ne > 0) {
-    const cols = eventColumns.map(() => new Array<unknown>(ne))
+    const cols = columnsOf(eventColumns.length, ne)
     for (let i = 0; i < ne; i++) {
       const e = events[eh + i]!
-      cols[0]![i] = e.ts
-      cols[1]![i] = pgText(e.tenantId)
-      cols[2]![i] = pgText(e.elderId)
-      cols[3]![i] = pgText(e.deviceId)
-      cols[4]![i] = e.deviceKind
-      cols[5]![i] = e.type
-      cols[6]![i] = e.detail === undefined ? null : pgJson(e.detail)
+      cols[0]![i] = float(e.ts)
+      cols[1]![i] = text(e.tenantId)
+      cols[2]![i] = text(e.elderId)
+      cols[3]![i] = text(e.deviceId)
+      cols[4]![i] = text(e.deviceKind)
+      cols[5]![i] = text(e.type)
+      cols[6]![i] = text(e.detail === undefined ? undefined : pgJson(e.detail))
     }
-    params.push(...cols)
+    for (const col of cols) params.push(literal(col))
   }
   if (na > 0) {
-    const cols = ackColumns.map(() => new Array<unknown>(na))
+    const cols = columnsOf(ackColumns.length, na)
     for (let i = 0; i < na; i++) {
       const a = acks[ah + i]!
-      cols[0]![i] = a.ts
-      cols[1]![i] = pgText(a.tenantId)
-      cols[2]![i] = pgText(a.elderId)
-      cols[3]![i] = pgText(a.deviceId)
-      cols[4]![i] = pgText(a.commandId)
-      cols[5]![i] = a.status
+      cols[0]![i] = float(a.ts)
+      cols[1]![i] = text(a.tenantId)
+      cols[2]![i] = text(a.elderId)
+      cols[3]![i] = text(a.deviceId)
+      cols[4]![i] = text(a.commandId)
+      cols[5]![i] = text(a.status)
     }
-    params.push(...cols)
+    for (const col of cols) params.push(literal(col))
   }
   return params
 }

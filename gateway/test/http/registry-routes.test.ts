@@ -217,5 +217,10 @@ describe.each(backends)('registry routes on $name', (backend) => {
     expect(rows.find((r) => r.action === 'device.create')).toMatchObject({ actor: 'operator1', target: 'WATCH-0001' })
     const text = JSON.stringify(rows)
     expect(text).not.toMatch(/hmac-secret|family-webhook-secret|password-b-1|operator1-password/)
+
+    const trail = await get('/api/v1/audit-log?target=WATCH-0001', admin)
+    expect(trail.json().items.map((r: { action: string }) => r.action)).toEqual(['device.rotate_secret', 'device.create'])
+    expect(trail.json().total).toBe(2)
+    expect((await get('/api/v1/audit-log', operator)).statusCode).toBe(403)
   })
 })

@@ -172,15 +172,22 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
     writer = createTelemetryWriter(db, { batchSize: 50, flushMs: 5, bufferCapacity: 1000, logger: silentLogger, metrics })
     writer.push({
       readings: [watchReading(1, { hr: 72.6, bat: 55.5, steps: 5e9, deviceId: 'w\u0000x' })],
-      events: [deviceEvent(2, { detail: { 'k\u0000': 'a\u0000b', lone: '\ud800', fine: 'π' } })],
-      acks: [commandAck(3, { commandId: 'id\u0000' })],
+      events: [
+        deviceEvent(2, { detail: { 'k\u0000': 'a\u0000b', lone: '\ud800', fine: 'π' } }),
+        deviceEvent(3, { detail: { quote: 'say "hi"', path: 'C:\\temp', braces: '{a,b}', nothing: null } }),
+      ],
+      acks: [commandAck(3, { commandId: 'id\u0000' }), commandAck(4, { commandId: 'NULL' }), commandAck(5, { commandId: '"q\\,{} ' }), commandAck(6, { commandId: '' })],
     })
     await writer.flush()
     const [r] = await db.query<{ hr: number; bat: number; steps: number; device_id: string }>('SELECT hr, bat, steps, device_id FROM readings')
     expect(r).toEqual({ hr: 73, bat: 56, steps: 2147483647, device_id: 'w\ufffdx' })
-    const [e] = await db.query<{ detail: unknown }>('SELECT detail FROM device_events')
+    const [e] = await db.query<{ detail: unknown }>('SELECT detail FROM device_events ORDER BY time')
     expect(e?.detail).toEqual({ 'k\ufffd': 'a\ufffdb', lone: '\ufffd', fine: 'π' })
-    expect(await countRows(db, 'command_acks')).toBe(1)
+    const details = await db.query<{ detail: unknown }>('SELECT detail FROM device_events ORDER BY time')
+    expect(details[1]?.detail).toEqual({ quote: 'say "hi"', path: 'C:\\temp', braces: '{a,b}', nothing: null })
+    // Array-literal syntax inside text stays text: quotes, backslashes, commas, braces, "NULL", "".
+    const ids = await db.query<{ command_id: string }>('SELECT command_id FROM command_acks ORDER BY time')
+    expect(ids.map((a) => a.command_id)).toEqual(['id\ufffd', 'NULL', '"q\\,{} ', ''])
     expect(pgJson({ a: 1 })).toBe('{"a":1}')
   })
 })

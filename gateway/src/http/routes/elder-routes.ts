@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
 import { EgError } from '../../errors.js'
 import { recordAudit } from '../../registry/audit-store.js'
 import { deleteElder, getElder, insertElder, listElders, updateElder } from '../../registry/elder-store.js'
@@ -33,6 +33,15 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
       tenantId,
       elders.map((e) => e.id),
     )
+  }
+
+  /** A failing hook must not undo a committed change: logged, not returned. */
+  async function notifyEldersChanged(tenantId: string, log: FastifyBaseLogger): Promise<void> {
+    try {
+      await deps.onEldersChanged?.(tenantId)
+    } catch (err) {
+      log.error({ err, tenantId }, 'onEldersChanged hook failed')
+    }
   }
 
   return async (plain) => {
@@ -77,6 +86,8 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
         await recordAudit(tx, auditBy(actor, 'elder.update', updated.id, changedFields(request.body)))
         return updated
       })
+      // Home, radius or planned absences may have moved: the rule engine re-reads its profiles.
+      await notifyEldersChanged(actor.tenantId, request.log)
       const risk = await riskOf(actor.tenantId, [elder])
       return elderView(elder, risk.get(elder.id) ?? 'green')
     })
@@ -91,6 +102,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
       })
       // The elder's devices went with it (ON DELETE CASCADE): their secrets stop working now.
       for (const id of deviceIds) deps.deviceAuth.invalidate(id)
+      await notifyEldersChanged(actor.tenantId, request.log)
       return reply.status(204).send()
     })
   }

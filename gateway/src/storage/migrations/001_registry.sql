@@ -69,7 +69,8 @@ CREATE TABLE devices (
   tenant_id text NOT NULL REFERENCES tenants (id),
   elder_id text NOT NULL REFERENCES elders (id) ON DELETE CASCADE,
   kind text NOT NULL CHECK (kind IN ('watch', 'camera')),
-  -- scrypt$<salt hex>$<hash hex>; the secret itself is shown once, at issue or rotation.
+  -- sha256$<salt>$<hash> (see registry/secrets.ts for why not scrypt); the secret itself is
+  -- shown once, at issue or rotation.
   secret_hash text NOT NULL,
   secret_rotated_at timestamptz NOT NULL DEFAULT now(),
   online boolean NOT NULL DEFAULT false,
