@@ -4,6 +4,7 @@
  * migrations in place. Target (brief): ≥ 30,000 rows/s to PostgreSQL on a 2-core machine.
  *   npx tsx gateway/bench/writer.ts [rows]     (EG_TEST_PG_URL picks the PostgreSQL server)
  */
+import os from 'node:os'
 import type { WatchReading } from '../../rules/src/input'
 import { createPostgresDatabase, silentLogger } from '../../test/support/databases'
 import { createMetrics } from '../src/metrics'
@@ -38,6 +39,7 @@ async function run(name: string, db: Db): Promise<void> {
   writer.push({ readings: warm })
   await writer.flush()
   const started = performance.now()
+  const cpu = process.cpuUsage()
   // Pushed as a broker would: small uploads, honouring backpressure.
   for (let i = 0; i < total; i += 10) {
     const wait = writer.push({ readings: readings.slice(i, i + 10) })
@@ -45,9 +47,13 @@ async function run(name: string, db: Db): Promise<void> {
   }
   await writer.close()
   const seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  // This process's CPU per row (for PGlite that includes the database): the machine is shared,
+  // so wall-clock rows/s moves with the load average while this figure mostly does not.
+  const cpuPerRow = ((used.user + used.system) / total).toFixed(1)
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings')
   if (row?.n !== total + batchSize) throw new Error(`${name}: expected ${total + batchSize} rows, found ${row?.n}`)
-  console.log(`${name.padEnd(10)} ${total} rows in ${seconds.toFixed(2)} s = ${Math.round(total / seconds).toLocaleString('en')} rows/s (batch ${batchSize})`)
+  console.log(`${name.padEnd(10)} ${total} rows in ${seconds.toFixed(2)} s = ${Math.round(total / seconds).toLocaleString('en')} rows/s (batch ${batchSize}); process CPU ${cpuPerRow} µs/row; load average ${os.loadavg()[0]!.toFixed(1)}`)
 }
 
 const pgDatabase = await createPostgresDatabase()

@@ -20,7 +20,7 @@ import type { VenueIndex } from './venue-index'
 import type { Env } from './emit'
 import { emitOnce } from './emit'
 import type { ElderSlot, EngineState } from './state'
-import { cloneJson, initialElderState, NEVER } from './state'
+import { cloneJson, initialElderState, NEVER, NO_CHECKPOINT } from './state'
 import { checkTime, step } from './step'
 import { safetyEvent } from './devices'
 import { prunePool } from './candidate'
@@ -54,7 +54,23 @@ function makeEnv(ctx: EngineContext, state: EngineState, mode: Env['mode']): Env
 
 function newSlot(tenantId: string, elderId: string): ElderSlot {
   const live = initialElderState(tenantId, elderId)
-  return { newestTs: NEVER, live, window: [], checkpoints: [{ ts: NEVER, index: 0, state: cloneJson(live) }], emitted: {}, nextPruneTs: NEVER }
+  return {
+    newestTs: NEVER,
+    live,
+    window: [],
+    checkpoints: [{ ts: NEVER, index: 0, state: cloneJson(live) }],
+    lastCheckpointTs: NEVER,
+    trimCheckpointTs: NO_CHECKPOINT,
+    emitted: {},
+    nextPruneTs: NEVER,
+  }
+}
+
+/** Refresh the slot's copies of checkpoint times after the checkpoint list changed. */
+function markCheckpoints(slot: ElderSlot): void {
+  const cps = slot.checkpoints
+  slot.lastCheckpointTs = cps[cps.length - 1]!.ts
+  slot.trimCheckpointTs = cps.length > 1 ? cps[1]!.ts : NO_CHECKPOINT
 }
 
 /** Drop checkpoints (and their inputs) that no input inside the bound can need any more. */
@@ -68,18 +84,21 @@ function trim(slot: ElderSlot, latenessMs: number): void {
   slot.window.splice(0, cut)
   cps.splice(0, k)
   for (const cp of cps) cp.index -= cut
+  markCheckpoints(slot)
 }
 
 function applyInOrder(env: Env, slot: ElderSlot, input: RuleInput): void {
-  const cps = slot.checkpoints
+  const ts = input.ts
   const latenessMs = env.config.latenessMs
-  if (input.ts >= cps[cps.length - 1]!.ts + Math.max(1, latenessMs / 2)) {
-    cps.push({ ts: input.ts, index: slot.window.length, state: cloneJson(slot.live) })
+  if (ts >= slot.lastCheckpointTs + Math.max(1, latenessMs / 2)) {
+    slot.checkpoints.push({ ts, index: slot.window.length, state: cloneJson(slot.live) })
+    markCheckpoints(slot)
   }
   slot.window.push(input)
   step(env, slot.live, input)
-  if (input.ts > slot.newestTs) slot.newestTs = input.ts
-  trim(slot, latenessMs)
+  if (ts > slot.newestTs) slot.newestTs = ts
+  // trim() would find nothing to drop unless the second checkpoint fell behind the bound.
+  if (slot.trimCheckpointTs < slot.newestTs - latenessMs) trim(slot, latenessMs)
 }
 
 function isInOrder(slot: ElderSlot, input: RuleInput): boolean {
@@ -108,6 +127,7 @@ function replay(env: Env, slot: ElderSlot, late: RuleInput[]): number {
   }
   slot.window.length = cp.index
   cps.length = k + 1
+  markCheckpoints(slot)
   slot.live = cloneJson(cp.state)
   slot.newestTs = cp.ts
   for (const input of merged) applyInOrder(env, slot, input)
@@ -122,6 +142,7 @@ export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: En
   for (const input of inputs) {
     let slot = state.elders[input.elderId]
     if (slot === undefined) slot = state.elders[input.elderId] = newSlot(input.tenantId, input.elderId)
+    else if (typeof slot.lastCheckpointTs !== 'number') markCheckpoints(slot) // saved before these fields existed
     env.slot = slot
     env.profile = ctx.elder(input.elderId)
     if (isInOrder(slot, input)) {

@@ -17,6 +17,21 @@ export function distanceM(lat1: number, lon1: number, lat2: number, lon2: number
   return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)))
 }
 
+/**
+ * Whether (lat2, lon2) is certainly within `limitM` of (lat1, lon1), decided on a flat
+ * (equirectangular) projection: no trigonometry but one cos, no square root. The flat distance
+ * differs from the great-circle one by less than |Δlat|·tan|lat| (< 1 % for the ≤ 5 km, ≤ 80°
+ * it accepts), so requiring it to be 2 % inside the limit never says "inside" where
+ * distanceM() would not; false means "ask distanceM()", never "outside".
+ */
+export function surelyWithinM(lat1: number, lon1: number, lat2: number, lon2: number, limitM: number): boolean {
+  if (!(limitM >= 0 && limitM <= 5_000) || lat1 > 80 || lat1 < -80) return false
+  const north = (lat2 - lat1) * M_PER_DEG
+  const east = (lon2 - lon1) * M_PER_DEG * Math.cos(lat1 * RAD)
+  const sure = limitM * 0.98
+  return north * north + east * east <= sure * sure
+}
+
 /** Degrees of longitude spanning `metres` at latitude `lat` (for bounding boxes). */
 export function lonDegrees(metres: number, lat: number): number {
   const c = Math.cos(lat * RAD)

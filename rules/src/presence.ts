@@ -12,7 +12,7 @@
 import type { Env } from './emit'
 import type { ElderState } from './state'
 import { NEVER } from './state'
-import { distanceM } from './geo'
+import { distanceM, surelyWithinM } from './geo'
 import { localHour } from './local-time'
 
 const FIX_PRECISE = 1
@@ -104,6 +104,11 @@ export function applyFix(env: Env, s: ElderState, ts: number, lat: number, lon: 
   const precise = !lbs && accuracy <= loc.maxAccuracyM
   const home = env.profile?.home
   if (home === undefined) return precise ? FIX_PRECISE : 0
+  // Most fixes are at home: settle those without the haversine (same answer, see geo.ts).
+  if (precise && surelyWithinM(home.lat, home.lon, lat, lon, home.radiusM + accuracy)) {
+    markHome(env, s, ts)
+    return FIX_PRECISE | FIX_HOME
+  }
   const distM = distanceM(home.lat, home.lon, lat, lon)
   const nearest = distM - accuracy
   if (precise) {

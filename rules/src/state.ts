@@ -8,6 +8,8 @@ import type { Finding } from './types'
 
 /** A sentinel "before everything" time that survives JSON (unlike -Infinity). */
 export const NEVER = -8_640_000_000_000_000
+/** A sentinel "after everything" time that survives JSON (unlike Infinity). */
+export const NO_CHECKPOINT = 8_640_000_000_000_000
 
 /** A risky or bank visit that reached its minimum dwell (DESIGN §5 venue.repeat, money). */
 export interface VisitRecord {
@@ -107,6 +109,13 @@ export interface ElderSlot {
   /** Inputs since checkpoints[0], in processing order. */
   window: RuleInput[]
   checkpoints: Checkpoint[]
+  /**
+   * ts of the newest and of the second-oldest checkpoint (NO_CHECKPOINT if there is none):
+   * copies kept beside newestTs so an in-order input decides "checkpoint now?" and "trim now?"
+   * without loading the checkpoint array, a cache miss per input with thousands of elders.
+   */
+  lastCheckpointTs: number
+  trimCheckpointTs: number
   /** dedupKey → expiry (event time). Never rolled back by a replay. */
   emitted: Record<string, number>
   nextPruneTs: number
