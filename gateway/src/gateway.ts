@@ -50,10 +50,13 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const timescale = await detectTimescale(db)
     const applied = await migrate(db, { timescale })
     logger.info({ storage: db.kind, timescale, migrations: applied }, 'storage ready')
-    await applyRetention(db, { days: config.EG_RETENTION_DAYS, timescale })
-    if (!timescale) {
+    if (timescale) {
+      // TimescaleDB enforces retention itself once the policy is (re)set to EG_RETENTION_DAYS.
+      await applyRetention(db, { days: config.EG_RETENTION_DAYS, timescale })
+    } else {
+      // Plain PostgreSQL and PGlite: an hourly job (its first prune runs at once, in the background).
       const job = startRetentionJob(db, { days: config.EG_RETENTION_DAYS, timescale, intervalMs: 3_600_000, logger })
-      cleanups.push(async () => job.stop())
+      cleanups.push(() => job.stop())
     }
     const boot = await ensureBootstrap(db, { tenantName: config.EG_TENANT_NAME, adminPassword: config.EG_ADMIN_PASSWORD })
 
@@ -73,7 +76,13 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     cleanups.push(() => deadLetters.close())
     const activity = createDeviceActivity(db, { flushMs: 1_000, logger })
     cleanups.push(() => activity.close())
-    const detection = createDetectionRuntime({ db, logger, clock: config.EG_CLOCK, timeZone: config.EG_TZ })
+    const detection = createDetectionRuntime({
+      db,
+      logger,
+      clock: config.EG_CLOCK,
+      timeZone: config.EG_TZ,
+      checkpointMs: config.EG_CHECKPOINT_MS,
+    })
     cleanups.push(() => detection.close())
 
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })

@@ -7,6 +7,8 @@ import { createLogger } from './logger'
  * `npm start`: configuration from the environment and flags, then the gateway. A bad setting
  * or a taken port ends start-up with one plain line, not a stack trace.
  */
+const SHUTDOWN_GRACE_MS = 30_000
+
 async function main(): Promise<void> {
   let config
   try {
@@ -35,6 +37,14 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down: flushing telemetry and checkpointing rules')
+    // A database that is down would hold the final flush forever; after the grace period we
+    // exit anyway — devices re-send what was not PUBACKed, and rule state resumes from the
+    // last checkpoint plus the stored readings received after it.
+    const grace = setTimeout(() => {
+      logger.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown did not finish in time; exiting')
+      process.exit(1)
+    }, SHUTDOWN_GRACE_MS)
+    grace.unref()
     await gateway.close()
     process.exit(0)
   }

@@ -2,7 +2,7 @@
  * ingest / advance with a lateness bound (issue item 5, DESIGN §5 "Late and buffered data
  * inside the lateness bound give the same findings as the same data in order").
  *
- * Per elder the slot keeps the inputs of the last `latenessMs` (`window`) and checkpoints of
+ * Per elder the slot keeps the inputs of the last `latenessMs` (window.ts) and checkpoints of
  * the elder state taken every latenessMs/2 of event time. An input in order is applied at once
  * (the common case: no sorting, no copying). An input older than the newest one but inside
  * the bound restores the newest checkpoint before it and replays the window with it, in
@@ -22,6 +22,7 @@ import { emitOnce } from './emit'
 import type { ElderSlot, EngineState } from './state'
 import { cloneJson, initialElderState, NEVER, NO_CHECKPOINT } from './state'
 import { checkTime, step } from './step'
+import { appendInput, dropOldest, lastInput, newChunk, resetWindow, truncateWindow, windowFrom, windowLength } from './window'
 import { safetyEvent } from './devices'
 import { prunePool } from './candidate'
 
@@ -57,13 +58,24 @@ function newSlot(tenantId: string, elderId: string): ElderSlot {
   return {
     newestTs: NEVER,
     live,
-    window: [],
+    chunks: [],
+    tail: newChunk(),
+    tailCount: 0,
+    windowStart: 0,
     checkpoints: [{ ts: NEVER, index: 0, state: cloneJson(live) }],
     lastCheckpointTs: NEVER,
     trimCheckpointTs: NO_CHECKPOINT,
     emitted: {},
     nextPruneTs: NEVER,
   }
+}
+
+/** A slot saved before the window was chunked and checkpoint times were copied into the slot. */
+function upgradeSlot(slot: ElderSlot): void {
+  const legacy = slot as ElderSlot & { window?: RuleInput[] }
+  resetWindow(slot, legacy.window ?? [])
+  delete legacy.window
+  markCheckpoints(slot)
 }
 
 /** Refresh the slot's copies of checkpoint times after the checkpoint list changed. */
@@ -81,7 +93,7 @@ function trim(slot: ElderSlot, latenessMs: number): void {
   while (k + 1 < cps.length && cps[k + 1]!.ts < horizon) k++
   if (k === 0) return
   const cut = cps[k]!.index
-  slot.window.splice(0, cut)
+  dropOldest(slot, cut)
   cps.splice(0, k)
   for (const cp of cps) cp.index -= cut
   markCheckpoints(slot)
@@ -91,10 +103,10 @@ function applyInOrder(env: Env, slot: ElderSlot, input: RuleInput): void {
   const ts = input.ts
   const latenessMs = env.config.latenessMs
   if (ts >= slot.lastCheckpointTs + Math.max(1, latenessMs / 2)) {
-    slot.checkpoints.push({ ts, index: slot.window.length, state: cloneJson(slot.live) })
+    slot.checkpoints.push({ ts, index: windowLength(slot), state: cloneJson(slot.live) })
     markCheckpoints(slot)
   }
-  slot.window.push(input)
+  appendInput(slot, input)
   step(env, slot.live, input)
   if (ts > slot.newestTs) slot.newestTs = ts
   // trim() would find nothing to drop unless the second checkpoint fell behind the bound.
@@ -103,7 +115,7 @@ function applyInOrder(env: Env, slot: ElderSlot, input: RuleInput): void {
 
 function isInOrder(slot: ElderSlot, input: RuleInput): boolean {
   if (input.ts !== slot.newestTs) return input.ts > slot.newestTs
-  const last = slot.window[slot.window.length - 1]
+  const last = lastInput(slot)
   return last === undefined || compareInputs(input, last) >= 0
 }
 
@@ -117,7 +129,7 @@ function replay(env: Env, slot: ElderSlot, late: RuleInput[]): number {
   let k = cps.length - 1
   while (k > 0 && cps[k]!.ts >= first.ts) k--
   const cp = cps[k]!
-  const tail = slot.window.slice(cp.index)
+  const tail = windowFrom(slot, cp.index)
   const merged: RuleInput[] = []
   let i = 0
   let j = 0
@@ -125,7 +137,7 @@ function replay(env: Env, slot: ElderSlot, late: RuleInput[]): number {
     if (j >= accepted.length || (i < tail.length && compareInputs(tail[i]!, accepted[j]!) <= 0)) merged.push(tail[i++]!)
     else merged.push(accepted[j++]!)
   }
-  slot.window.length = cp.index
+  truncateWindow(slot, cp.index)
   cps.length = k + 1
   markCheckpoints(slot)
   slot.live = cloneJson(cp.state)
@@ -142,7 +154,7 @@ export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: En
   for (const input of inputs) {
     let slot = state.elders[input.elderId]
     if (slot === undefined) slot = state.elders[input.elderId] = newSlot(input.tenantId, input.elderId)
-    else if (typeof slot.lastCheckpointTs !== 'number') markCheckpoints(slot) // saved before these fields existed
+    else if (typeof slot.lastCheckpointTs !== 'number') upgradeSlot(slot)
     env.slot = slot
     env.profile = ctx.elder(input.elderId)
     if (isInOrder(slot, input)) {

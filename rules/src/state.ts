@@ -96,7 +96,7 @@ export interface ElderState {
 }
 
 export interface Checkpoint {
-  /** The state before window[index]; every input before it has ts ≤ this ts. */
+  /** The state before window entry `index`; every input before it has ts ≤ this ts. */
   ts: number
   index: number
   state: ElderState
@@ -106,8 +106,11 @@ export interface Checkpoint {
 export interface ElderSlot {
   newestTs: number
   live: ElderState
-  /** Inputs since checkpoints[0], in processing order. */
-  window: RuleInput[]
+  /** Inputs since checkpoints[0], in processing order, in chunks (window.ts). */
+  chunks: Array<Array<RuleInput | null>>
+  tail: Array<RuleInput | null>
+  tailCount: number
+  windowStart: number
   checkpoints: Checkpoint[]
   /**
    * ts of the newest and of the second-oldest checkpoint (NO_CHECKPOINT if there is none):

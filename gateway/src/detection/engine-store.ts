@@ -72,7 +72,8 @@ export async function loadCheckpoint(db: Queryable, tenantId: string): Promise<C
   let savedAt: Date | null = null
   for (const r of rows) {
     scopes[r.scope] = r.state
-    if (!savedAt || r.updated_at < savedAt) savedAt = r.updated_at
+    // The tenant row is written by every checkpoint, so its time is the checkpoint's.
+    if (r.scope === 'tenant') savedAt = r.updated_at
   }
   return { scopes, savedAt }
 }

@@ -2,6 +2,7 @@ import { advance, ingest, type Finding, type RuleInput } from '../../../rules/sr
 import { applyFindings, type AlertChange } from '../alerts/alert-store'
 import type { Logger } from '../logger'
 import type { Db } from '../storage/db'
+import { streamTenantInputs } from '../storage/telemetry-queries'
 import { saveCheckpoint } from './engine-store'
 import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElders, refreshVenues, type TenantEngine } from './tenant-engine'
 
@@ -53,6 +54,10 @@ export interface DetectionRuntime {
 }
 
 const FULL_CHECKPOINT_EVERY = 12
+/** Inputs stored up to this long before the checkpoint are replayed too (queued, not evaluated). */
+const REPLAY_MARGIN_MS = 60_000
+/** Event times this old matter to no rule window (the longest is the 28-day absence baseline). */
+const REPLAY_HORIZON_MS = 30 * 86_400_000
 
 export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime {
   const { db, logger } = opts
@@ -77,8 +82,32 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     if (!engine) {
       engine = await loadTenantEngine(db, tenantId, opts.timeZone, logger)
       engines.set(tenantId, engine)
+      await replaySinceCheckpoint(engine)
     }
     return engine
+  }
+
+  /**
+   * A gateway killed between checkpoints lost the engine state of the inputs it took since the
+   * last one; those inputs are in storage, so they are replayed (the margin covers inputs that
+   * were queued, not yet evaluated, when the checkpoint was taken). Replaying an input twice is
+   * harmless: the engine treats it as late data, and applied_findings keeps each finding once.
+   */
+  async function replaySinceCheckpoint(engine: TenantEngine): Promise<void> {
+    // Never checkpointed: the engine has seen nothing yet, so everything stored is new to it.
+    const receivedAfter = engine.checkpointAt ? engine.checkpointAt.getTime() - REPLAY_MARGIN_MS : undefined
+    let replayed = 0
+    for await (const page of streamTenantInputs(db, {
+      tenantId: engine.tenantId,
+      from: (receivedAfter ?? now()) - REPLAY_HORIZON_MS,
+      to: now() + 86_400_000,
+      pageSize: 5_000,
+      receivedAfter,
+    })) {
+      replayed += page.length
+      await evaluate(engine.tenantId, page)
+    }
+    if (replayed > 0) logger.info({ tenantId: engine.tenantId, replayed }, 'replayed inputs received after the last rule checkpoint')
   }
 
   /** Findings must never be lost: retried until the database takes them. */

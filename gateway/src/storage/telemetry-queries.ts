@@ -125,6 +125,7 @@ SELECT * FROM (
    FROM readings
    WHERE tenant_id = $1 AND time < $5::float8 * interval '1 millisecond' + timestamptz 'epoch'
      AND (time, device_id) > (timestamptz 'epoch' + $2::int8 * interval '1 microsecond', $3::text)
+     AND ($7::float8 IS NULL OR received_at > timestamptz 'epoch' + $7::float8 * interval '1 millisecond')
    ORDER BY time, device_id LIMIT $6)
   UNION ALL
   (SELECT 1, (extract(epoch FROM time) * 1000000)::int8, ${TS}, type, tenant_id, elder_id, device_id, NULL::text,
@@ -133,6 +134,7 @@ SELECT * FROM (
    FROM device_events
    WHERE tenant_id = $1 AND time < $5::float8 * interval '1 millisecond' + timestamptz 'epoch'
      AND (time, device_id, type) > (timestamptz 'epoch' + $2::int8 * interval '1 microsecond', $3::text, $4::text)
+     AND ($7::float8 IS NULL OR received_at > timestamptz 'epoch' + $7::float8 * interval '1 millisecond')
    ORDER BY time, device_id, type LIMIT $6)
 ) AS merged
 ORDER BY us, device_id, source, type
@@ -148,12 +150,19 @@ type StreamRow = ReadingRow & EventRow & { source: number; us: number }
  */
 export async function* streamTenantInputs(
   db: Db,
-  q: { tenantId: string; from: number; to: number; pageSize: number },
+  q: {
+    tenantId: string
+    from: number
+    to: number
+    pageSize: number
+    /** Only rows stored after this instant (epoch ms): the rule engine's replay after a crash. */
+    receivedAfter?: number | undefined
+  },
 ): AsyncIterable<Array<WatchReading | CameraReading | DeviceEvent>> {
   // Start "after" (from, '', ''): every device id and event type sorts after the empty string.
   let cursor: [number, string, string] = [q.from * 1000, '', '']
   for (;;) {
-    const rows = await db.query<StreamRow>(STREAM_SQL, [q.tenantId, ...cursor, q.to, q.pageSize])
+    const rows = await db.query<StreamRow>(STREAM_SQL, [q.tenantId, ...cursor, q.to, q.pageSize, q.receivedAfter ?? null])
     if (rows.length === 0) return
     yield rows.map((r) => (r.source === 0 ? readingFromRow(r) : eventFromRow(r)))
     const last = rows[rows.length - 1]!
