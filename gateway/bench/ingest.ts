@@ -9,6 +9,7 @@
  */
 import { fork } from 'node:child_process'
 import { createServer, connect as tcpConnect } from 'node:net'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Aedes } from 'aedes'
 import { ApiClient, seedElders, type SeededDevice } from '../../test/support/api-client'
@@ -24,11 +25,14 @@ const DEVICES = Number(args.devices ?? 200)
 const SECONDS = Number(args.seconds ?? 8)
 const ROUNDS = Number(args.rounds ?? 3)
 const WINDOW = Number(args.window ?? 8)
+const TARGETS = new Set((args.targets ?? 'bare,postgres,pglite').split(','))
 const publisherPath = fileURLToPath(new URL('./publisher.ts', import.meta.url))
 
 interface RoundResult {
   acked: number
   elapsedMs: number
+  /** CPU the generator used, as a share of one core. */
+  generatorCpu: number
 }
 
 async function drive(url: string, devices: Array<{ id: string; secret?: string }>, topicPrefix: string): Promise<RoundResult> {
@@ -47,11 +51,12 @@ async function drive(url: string, devices: Array<{ id: string; secret?: string }
   child.send('go')
   const done = await next()
   if (done.type !== 'done') throw new Error(`publisher: ${JSON.stringify(done)}`)
-  return { acked: Number(done.acked), elapsedMs: Number(done.elapsedMs) }
+  return { acked: Number(done.acked), elapsedMs: Number(done.elapsedMs), generatorCpu: Number(done.cpuMs) / Number(done.elapsedMs) }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+const pct = (share: number) => `${Math.round(share * 100)} %`
 
 async function mosquittoAnswers(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -98,13 +103,18 @@ async function gatewayRounds(label: string, databaseUrl: string | undefined): Pr
     for (let round = 0; round < ROUNDS; round++) {
       const before = await countReadings(gateway.db)
       const started = performance.now()
+      const cpuBefore = process.cpuUsage()
       const r = await drive(`mqtt://127.0.0.1:${gateway.mqttPort}`, devices, 'eg/v1/')
+      const cpu = process.cpuUsage(cpuBefore)
+      const gatewayCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - started)
       await gateway.settle()
       const rows = (await countReadings(gateway.db)) - before
       const totalMs = performance.now() - started
       rates.push((r.acked / r.elapsedMs) * 1000)
       persisted.push((rows / totalMs) * 1000)
-      console.log(`  ${label} round ${round + 1}: ${fmt(rates.at(-1) ?? 0)} msg/s accepted, ${fmt(persisted.at(-1) ?? 0)} rows/s persisted (${fmt(rows)} rows)`)
+      console.log(
+        `  ${label} round ${round + 1}: ${fmt(rates.at(-1) ?? 0)} msg/s accepted, ${fmt(persisted.at(-1) ?? 0)} rows/s persisted (${fmt(rows)} rows); CPU: gateway ${pct(gatewayCpu)}, generator ${pct(r.generatorCpu)} of a core`,
+      )
     }
     return { rates, persisted }
   } finally {
@@ -118,35 +128,45 @@ async function countReadings(db: { query<R extends object>(sql: string): Promise
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:ingest — ${DEVICES} devices, QoS 1, window ${WINDOW}, ${SECONDS} s × ${ROUNDS} rounds per target`)
-  const bare = await bareBroker()
+  console.log(`bench:ingest — ${DEVICES} devices, QoS 1, window ${WINDOW}, ${SECONDS} s × ${ROUNDS} rounds per target; load ${loadavg()}`)
   const bareRates: number[] = []
-  const devices = Array.from({ length: DEVICES }, (_, i) => ({ id: `bench-${process.pid}-${i}` }))
-  for (let round = 0; round < ROUNDS; round++) {
-    const r = await drive(bare.url, devices, 'bench/')
-    bareRates.push((r.acked / r.elapsedMs) * 1000)
-    console.log(`  ${bare.name} round ${round + 1}: ${fmt(bareRates.at(-1) ?? 0)} msg/s`)
+  let bareName = 'bare broker'
+  if (TARGETS.has('bare')) {
+    const bare = await bareBroker()
+    bareName = bare.name
+    const devices = Array.from({ length: DEVICES }, (_, i) => ({ id: `bench-${process.pid}-${i}` }))
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = await drive(bare.url, devices, 'bench/')
+      bareRates.push((r.acked / r.elapsedMs) * 1000)
+      console.log(`  ${bare.name} round ${round + 1}: ${fmt(bareRates.at(-1) ?? 0)} msg/s; CPU: generator ${pct(r.generatorCpu)} of a core`)
+    }
+    await bare.close()
   }
-  await bare.close()
-
-  const database = await createPostgresDatabase()
-  let postgres
-  try {
-    postgres = await gatewayRounds('gateway+PostgreSQL', database.url)
-  } finally {
-    await database.drop()
+  let postgres: { rates: number[]; persisted: number[] } | undefined
+  if (TARGETS.has('postgres')) {
+    const database = await createPostgresDatabase()
+    try {
+      postgres = await gatewayRounds('gateway+PostgreSQL', database.url)
+    } finally {
+      await database.drop()
+    }
   }
-  const pglite = await gatewayRounds('gateway+PGlite', undefined)
+  const pglite = TARGETS.has('pglite') ? await gatewayRounds('gateway+PGlite', undefined) : undefined
 
+  console.log(`\nresult (medians; load ${loadavg()})`)
   const bareMedian = median(bareRates)
-  const pgMedian = median(postgres.rates)
-  console.log('\nresult (medians)')
-  console.log(`  bare broker (${bare.name}):        ${fmt(bareMedian)} msg/s`)
-  console.log(`  gateway + PostgreSQL accepted:     ${fmt(pgMedian)} msg/s`)
-  console.log(`  gateway + PostgreSQL persisted:    ${fmt(median(postgres.persisted))} rows/s`)
-  console.log(`  gateway + PGlite accepted:         ${fmt(median(pglite.rates))} msg/s`)
-  console.log(`  gateway + PGlite persisted:        ${fmt(median(pglite.persisted))} rows/s`)
-  console.log(`  ratio gateway+PostgreSQL / bare:   ${(pgMedian / bareMedian).toFixed(2)} (target ≥ 0.60)`)
+  if (bareRates.length) console.log(`  bare broker (${bareName}): ${fmt(bareMedian)} msg/s`)
+  if (postgres) {
+    console.log(`  gateway + PostgreSQL: ${fmt(median(postgres.rates))} msg/s accepted, ${fmt(median(postgres.persisted))} rows/s persisted`)
+  }
+  if (pglite) console.log(`  gateway + PGlite:     ${fmt(median(pglite.rates))} msg/s accepted, ${fmt(median(pglite.persisted))} rows/s persisted`)
+  if (postgres && bareRates.length) {
+    console.log(`  ratio gateway+PostgreSQL / bare broker: ${(median(postgres.rates) / bareMedian).toFixed(2)} (target ≥ 0.60)`)
+  }
+}
+
+function loadavg(): string {
+  return os.loadavg().map((l) => l.toFixed(1)).join(' ')
 }
 
 main().catch((err: unknown) => {

@@ -65,6 +65,7 @@ async function run(job: Job): Promise<void> {
   // de-duplicates on (device, time), which a bare broker does not do).
   let ts = Date.now() - 3_600_000
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   const pump = (c: MqttClient, i: number) => {
     if (!running) return
     sent++
@@ -79,7 +80,8 @@ async function run(job: Job): Promise<void> {
   await new Promise((r) => setTimeout(r, job.seconds * 1000))
   running = false
   const elapsedMs = performance.now() - started
-  send({ type: 'done', acked, sent, elapsedMs })
+  const cpu = process.cpuUsage(cpuBefore)
+  send({ type: 'done', acked, sent, elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000 })
   await Promise.all(clients.map((c) => c.endAsync(true)))
   process.exit(0)
 }

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedElders, type SeededDevice } from '../../../test/support/api-client'
 import { connectDevice, startTestGateway, waitFor, type TestGateway } from '../../../test/support/gateway'
@@ -8,6 +11,8 @@ import { MIN, dayWithVisit, offset, shanghaiMidnight, type Fix } from './tracks'
  * expected alerts are read back over HTTP. The gateway is restarted mid-week on the same
  * PostgreSQL database and must neither forget the visits before the restart nor re-fire.
  */
+const run = promisify(execFile)
+
 interface AlertView {
   id: string
   elderId: string
@@ -100,6 +105,17 @@ describe('rule engine wired into the gateway (EG_CLOCK=event)', () => {
     expect(result.inputs).toBeGreaterThan(1000)
     expect(result.counts['venue.repeat']).toMatchObject({ yellow: 1, orange: 1, red: 1 })
     expect(await alerts()).toEqual(before)
+  })
+
+  it('backtests from the command line against the same database', async () => {
+    const cli = fileURLToPath(new URL('../../src/cli/backtest.ts', import.meta.url))
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, '--from', String(shanghaiMidnight(10)), '--to', String(Date.now())], {
+      env: { ...process.env, DATABASE_URL: t.database!.url },
+    })
+    const venueLine = stdout.split('\n').find((l) => l.trim().startsWith('venue.repeat')) ?? ''
+    expect(venueLine).toContain('yellow 1')
+    expect(venueLine).toContain('orange 1')
+    expect(stdout).toMatch(/safety\.sos\s+red 1/)
   })
 
   it('validates, versions and audits the live rule config', async () => {
