@@ -30,9 +30,9 @@ export function checkSilence(env: Env, s: ElderState, from: number, now: number)
   if (offline.enabled) {
     for (let i = 0; i < s.devices.length; i++) {
       const d = s.devices[i]!
-      const deviceId = d.id
       const ts = d.lastTs + offline.silenceMs
       if (ts > from && ts <= now) {
+        const deviceId = d.id
         fire(env, s, makeFinding(s, 'device.offline', 'green', `${deviceId}|${d.lastTs}`, ts,
           `${elderName(env, s)}'s ${d.kind} ${deviceId} has sent no data for ${minutes(offline.silenceMs)} min.`,
           { deviceId, deviceKind: d.kind, lastSeen: isoTime(d.lastTs), silentMin: minutes(offline.silenceMs), place: s.place }))

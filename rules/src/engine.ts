@@ -159,7 +159,7 @@ export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: En
   let late: Map<string, RuleInput[]> | null = null
   for (let i = 0; i < inputs.length; i++) {
     const g = i % PREFETCH_GROUP
-    if (g === 0) prefetchGroup(state, inputs, i, Math.min(inputs.length, i + PREFETCH_GROUP), ctx.elder)
+    if (g === 0) prefetchGroup(state, inputs, i, Math.min(inputs.length, i + PREFETCH_GROUP), ctx)
     const input = inputs[i]!
     // Undefined for a new elder, or one first seen earlier in this group: look again.
     let slot = groupSlots[g] ?? state.elders[input.elderId]

@@ -29,7 +29,7 @@ export function prefetchGroup(
   inputs: readonly RuleInput[],
   from: number,
   to: number,
-  elder: (id: string) => ElderProfile | undefined,
+  ctx: { elder(id: string): ElderProfile | undefined },
 ): void {
   const elders = state.elders
   let acc = 0
@@ -39,7 +39,7 @@ export function prefetchGroup(
     const slot = elders[id]
     // A slot saved in an older layout is left to ingest(), which upgrades it first.
     groupSlots[i - from] = slot !== undefined && typeof slot.lastCheckpointTs === 'number' ? slot : undefined
-    groupProfiles[i - from] = elder(id)
+    groupProfiles[i - from] = ctx.elder(id) // as a method call: the caller's lookup may use `this`
   }
   // Pass 2: the objects those point to.
   for (let i = 0; i < to - from; i++) {

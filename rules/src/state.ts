@@ -113,7 +113,7 @@ export interface ElderSlot {
   windowStart: number
   checkpoints: Checkpoint[]
   /**
-   * ts of the newest and of the second-oldest checkpoint (NO_CHECKPOINT if there is none):
+   * ts of the newest and of the second-oldest checkpoint (NO_CHECKPOINT while there is one):
    * copies kept beside newestTs so an in-order input decides "checkpoint now?" and "trim now?"
    * without loading the checkpoint array, a cache miss per input with thousands of elders.
    */

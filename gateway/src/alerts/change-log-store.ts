@@ -1,0 +1,50 @@
+import type { Queryable } from '../storage/db'
+
+/**
+ * The change log behind the live stream (storage layer). Sequence numbers are per tenant and
+ * in commit order: the head row is locked by the writing transaction until it commits, so a
+ * reader that has seen seq N has seen every change before N (see 007_alert_delivery.sql).
+ */
+export type ChangeTopic = 'alert' | 'notice' | 'voice' | 'device'
+
+export interface Change {
+  seq: number
+  tenantId: string
+  topic: ChangeTopic
+  entityId: string
+  payload: Record<string, unknown>
+  at: string
+}
+
+export async function appendChange(
+  tx: Queryable,
+  tenantId: string,
+  topic: ChangeTopic,
+  entityId: string,
+  payload: Record<string, unknown>,
+): Promise<Change> {
+  const head = await tx.query<{ seq: number }>(
+    `INSERT INTO change_heads (tenant_id, seq) VALUES ($1, 1)
+     ON CONFLICT (tenant_id) DO UPDATE SET seq = change_heads.seq + 1 RETURNING seq`,
+    [tenantId],
+  )
+  const seq = head[0]?.seq ?? 0
+  const rows = await tx.query<{ at: Date }>(
+    'INSERT INTO change_log (tenant_id, seq, topic, entity_id, payload) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING at',
+    [tenantId, seq, topic, entityId, JSON.stringify(payload)],
+  )
+  return { seq, tenantId, topic, entityId, payload, at: (rows[0]?.at ?? new Date()).toISOString() }
+}
+
+export async function readChanges(db: Queryable, tenantId: string, afterSeq: number, limit: number): Promise<Change[]> {
+  const rows = await db.query<{ seq: number; topic: ChangeTopic; entity_id: string; payload: Record<string, unknown>; at: Date }>(
+    'SELECT seq, topic, entity_id, payload, at FROM change_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+    [tenantId, afterSeq, limit],
+  )
+  return rows.map((r) => ({ seq: r.seq, tenantId, topic: r.topic, entityId: r.entity_id, payload: r.payload, at: r.at.toISOString() }))
+}
+
+export async function latestSeq(db: Queryable, tenantId: string): Promise<number> {
+  const rows = await db.query<{ seq: number }>('SELECT seq FROM change_heads WHERE tenant_id = $1', [tenantId])
+  return rows[0]?.seq ?? 0
+}
