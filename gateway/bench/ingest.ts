@@ -35,7 +35,7 @@ interface RoundResult {
   generatorCpu: number
 }
 
-async function drive(url: string, devices: Array<{ id: string; secret?: string }>, topicPrefix: string): Promise<RoundResult> {
+async function drive(url: string, devices: Array<{ id: string; secret?: string }>, topicPrefix: string, round: number): Promise<RoundResult> {
   const child = fork(publisherPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const messages: Array<Record<string, unknown>> = []
   const next = () =>
@@ -45,7 +45,7 @@ async function drive(url: string, devices: Array<{ id: string; secret?: string }
       child.once('message', (msg) => resolve(msg as Record<string, unknown>))
       child.once('exit', (code) => reject(new Error(`publisher exited ${code}`)))
     })
-  child.send({ url, devices, topicPrefix, seconds: SECONDS, window: WINDOW })
+  child.send({ url, devices, topicPrefix, seconds: SECONDS, window: WINDOW, startTs: Date.now() - 5 * 86_400_000 + round * 12 * 3_600_000 })
   const ready = await next()
   if (ready.type !== 'ready') throw new Error(`publisher: ${JSON.stringify(ready)}`)
   child.send('go')
@@ -69,8 +69,8 @@ async function mosquittoAnswers(): Promise<boolean> {
   })
 }
 
-async function bareBroker(): Promise<{ url: string; name: string; close(): Promise<void> }> {
-  if (await mosquittoAnswers()) return { url: 'mqtt://127.0.0.1:1883', name: 'Mosquitto 127.0.0.1:1883', close: async () => {} }
+async function bareBroker(preferAedes = false): Promise<{ url: string; name: string; close(): Promise<void> }> {
+  if (!preferAedes && (await mosquittoAnswers())) return { url: 'mqtt://127.0.0.1:1883', name: 'Mosquitto 127.0.0.1:1883', close: async () => {} }
   const aedes = await Aedes.createBroker()
   const server = createServer(aedes.handle)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -91,7 +91,6 @@ async function gatewayRounds(label: string, databaseUrl: string | undefined): Pr
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     EG_ADMIN_PASSWORD: 'bench-password',
     EG_LOG_LEVEL: 'warn',
-    EG_CLOCK: 'event',
   })
   const gateway = await startGateway(config, createLogger('warn'))
   try {
@@ -104,7 +103,7 @@ async function gatewayRounds(label: string, databaseUrl: string | undefined): Pr
       const before = await countReadings(gateway.db)
       const started = performance.now()
       const cpuBefore = process.cpuUsage()
-      const r = await drive(`mqtt://127.0.0.1:${gateway.mqttPort}`, devices, 'eg/v1/')
+      const r = await drive(`mqtt://127.0.0.1:${gateway.mqttPort}`, devices, 'eg/v1/', round)
       const cpu = process.cpuUsage(cpuBefore)
       const gatewayCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - started)
       await gateway.settle()
@@ -136,11 +135,21 @@ async function main(): Promise<void> {
     bareName = bare.name
     const devices = Array.from({ length: DEVICES }, (_, i) => ({ id: `bench-${process.pid}-${i}` }))
     for (let round = 0; round < ROUNDS; round++) {
-      const r = await drive(bare.url, devices, 'bench/')
+      const r = await drive(bare.url, devices, 'bench/', round)
       bareRates.push((r.acked / r.elapsedMs) * 1000)
       console.log(`  ${bare.name} round ${round + 1}: ${fmt(bareRates.at(-1) ?? 0)} msg/s; CPU: generator ${pct(r.generatorCpu)} of a core`)
     }
     await bare.close()
+  }
+  if (TARGETS.has('aedes')) {
+    // The same embedded broker library without eldergate: separates aedes' own cost from ours.
+    const aedes = await bareBroker(true)
+    const devices = Array.from({ length: DEVICES }, (_, i) => ({ id: `bench-a-${process.pid}-${i}` }))
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = await drive(aedes.url, devices, 'bench/', round)
+      console.log(`  bare aedes round ${round + 1}: ${fmt((r.acked / r.elapsedMs) * 1000)} msg/s; CPU: generator ${pct(r.generatorCpu)} of a core`)
+    }
+    await aedes.close()
   }
   let postgres: { rates: number[]; persisted: number[] } | undefined
   if (TARGETS.has('postgres')) {

@@ -16,6 +16,8 @@ interface Job {
   topicPrefix: string
   seconds: number
   window: number
+  /** Event time of each device's first reading (rounds use disjoint stretches of time). */
+  startTs: number
 }
 
 function send(message: object): void {
@@ -61,15 +63,16 @@ async function run(job: Job): Promise<void> {
   let acked = 0
   let sent = 0
   let running = true
-  // Event time advances 1 ms per message so every reading is unique per device (the gateway
-  // de-duplicates on (device, time), which a bare broker does not do).
-  let ts = Date.now() - 3_600_000
+  // Each device's event time advances 5 s per reading — a watch on a fast schedule — so every
+  // reading is unique per device (the gateway de-duplicates on (device, time)) and the rule
+  // engine sees a plausible track, not thousands of fixes per second of event time.
+  const clocks = job.devices.map(() => job.startTs)
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
   const pump = (c: MqttClient, i: number) => {
     if (!running) return
     sent++
-    c.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, ts++), { qos: 1 }, (err) => {
+    c.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, (clocks[i] = (clocks[i] ?? job.startTs) + 5000)), { qos: 1 }, (err) => {
       if (!err) acked++
       pump(c, i)
     })

@@ -55,7 +55,7 @@ export const configSchema = z.object({
   EG_AUTH_BLOCK_MS: positiveInt.default(5 * 60_000),
   EG_TOKEN_TTL_HOURS: positiveInt.default(12),
   /** Rule-engine checkpoint interval; after a crash, inputs stored since are replayed. */
-  EG_CHECKPOINT_MS: positiveInt.default(5_000),
+  EG_CHECKPOINT_MS: positiveInt.default(30_000),
   /** Serve /docs (OpenAPI UI). */
   EG_DOCS: bool.default(true),
 })

@@ -80,11 +80,14 @@ export async function loadCheckpoint(db: Queryable, tenantId: string): Promise<C
 
 export async function saveCheckpoint(db: Db, tenantId: string, scopes: ReadonlyArray<[string, unknown]>): Promise<void> {
   if (scopes.length === 0) return
+  // One JSON document as one text parameter: pg sends it as is, where a text[] parameter
+  // would be escaped character by character on the event loop.
+  const document = JSON.stringify(scopes.map(([scope, state]) => ({ scope, state })))
   await db.query(
     `INSERT INTO rule_state (tenant_id, scope, state, updated_at)
-     SELECT $1, s, st::jsonb, now() FROM unnest($2::text[], $3::text[]) AS t(s, st)
+     SELECT $1, e->>'scope', e->'state', now() FROM jsonb_array_elements($2::jsonb) AS e
      ON CONFLICT (tenant_id, scope) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-    [tenantId, scopes.map(([s]) => s), scopes.map(([, st]) => JSON.stringify(st))],
+    [tenantId, document],
   )
 }
 

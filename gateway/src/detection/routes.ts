@@ -1,21 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { defaultRuleConfig, parseRuleConfig, RULE_IDS } from '../../../rules/src/index'
-import { elderRiskLevels, getAlert, listAlerts, listCandidates } from '../alerts/alert-store'
-import { riskLevels } from '../alerts/levels'
+import { defaultRuleConfig, parseRuleConfig } from '../../../rules/src/index'
+import { elderRiskLevels, listCandidates } from '../alerts/alert-store'
 import { EgError } from '../errors'
-import { ALL_ROLES, ADMIN, STAFF, userOf } from '../http/auth'
-import { idParams, pageQuery } from '../http/pagination'
+import { ADMIN, STAFF, userOf } from '../http/auth'
+import { idParams } from '../http/pagination'
 import type { ZodTypeProvider } from '../http/zod-provider'
 import type { Db } from '../storage/db'
 import { runBacktest } from './backtest'
 import { currentRuleConfig, listRuleConfigs, saveRuleConfig } from './engine-store'
-import { loadAlertHistory } from '../alerts/history-store'
 import type { DetectionRuntime } from './runtime'
 import { configFromStored } from './tenant-engine'
 
 /**
- * /api/v1 routes of the rule engine: alerts raised from findings, the live rule config
+ * /api/v1 routes of the rule engine: elders' risk levels, the live rule config
  * (validated, versioned, audited), backtests, and candidate venues from crowd detection.
  */
 export interface DetectionRouteDeps {
@@ -23,13 +21,6 @@ export interface DetectionRouteDeps {
   detection: DetectionRuntime
   timeZone: string
 }
-
-const alertQuery = pageQuery.extend({
-  status: z.enum(['open', 'acknowledged', 'resolved']).optional(),
-  level: z.enum(riskLevels).optional(),
-  elderId: z.string().max(128).optional(),
-  rule: z.enum(RULE_IDS as [string, ...string[]]).optional(),
-})
 
 const timeValue = z.union([z.number().int().positive(), z.iso.datetime({ offset: true })]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
 
@@ -53,32 +44,6 @@ function configFields(raw: unknown) {
 export function detectionRoutes(deps: DetectionRouteDeps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
-
-    app.get('/alerts', { config: { roles: ALL_ROLES }, schema: { querystring: alertQuery, tags: ['alerts'] } }, async (request) => {
-      const user = userOf(request)
-      const q = request.query
-      // Police see only escalations (red) of elders assigned to their own station.
-      const policeStationId = user.role === 'police' ? (user.policeStationId ?? '-none-') : undefined
-      const page = await listAlerts(deps.db, { tenantId: user.tenantId, ...q, policeStationId })
-      return { ...page, limit: q.limit, offset: q.offset }
-    })
-
-    app.get('/alerts/:id', { config: { roles: ALL_ROLES }, schema: { params: idParams, tags: ['alerts'] } }, async (request) => {
-      const user = userOf(request)
-      const alert = await getAlert(deps.db, user.tenantId, request.params.id)
-      if (!alert) throw new EgError('NOT_FOUND', 'alert not found')
-      if (user.role === 'police') {
-        const visible = await listAlerts(deps.db, {
-          tenantId: user.tenantId,
-          elderId: alert.elderId,
-          policeStationId: user.policeStationId ?? '-none-',
-          limit: 1000,
-          offset: 0,
-        })
-        if (!visible.items.some((a) => a.id === alert.id)) throw new EgError('NOT_FOUND', 'alert not found')
-      }
-      return { ...alert, history: await loadAlertHistory(deps.db, alert.id) }
-    })
 
     app.get('/elders/:id/risk', { config: { roles: STAFF }, schema: { params: idParams, tags: ['alerts'] } }, async (request) => {
       const user = userOf(request)

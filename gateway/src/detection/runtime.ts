@@ -53,7 +53,8 @@ export interface DetectionRuntime {
   close(): Promise<void>
 }
 
-const FULL_CHECKPOINT_EVERY = 12
+/** Every 20th checkpoint writes every elder (10 min at the default 30 s interval). */
+const FULL_CHECKPOINT_EVERY = 20
 /** Inputs stored up to this long before the checkpoint are replayed too (queued, not evaluated). */
 const REPLAY_MARGIN_MS = 60_000
 /** Event times this old matter to no rule window (the longest is the 28-day absence baseline). */
@@ -186,7 +187,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     void runtime.checkpoint(checkpoints % FULL_CHECKPOINT_EVERY === 0).catch((err: unknown) =>
       logger.warn({ err: (err as Error).message }, 'rule checkpoint failed; will retry'),
     )
-  }, opts.checkpointMs ?? 5_000)
+  }, opts.checkpointMs ?? 30_000)
   checkpointTimer.unref()
 
   const runtime: DetectionRuntime = {
