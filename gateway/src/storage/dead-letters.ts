@@ -1,6 +1,6 @@
 import type { Logger } from '../logger'
 import type { Db } from './db'
-import { pgText } from './telemetry-writer'
+import { pgText } from './telemetry-sql'
 
 /**
  * The bounded dead-letter store: rejected device payloads kept as evidence for operators

@@ -5,7 +5,8 @@ import { backends, silentLogger, type OpenedBackend } from '../../../test/suppor
 import { T0, cameraReading, commandAck, countRows, deviceEvent, emptyTables, waitFor, watchReading } from '../../../test/support/telemetry'
 import { createMetrics, type Metrics } from '../../src/metrics'
 import type { Db } from '../../src/storage/db'
-import { createTelemetryWriter, pgJson, type TelemetryWriter } from '../../src/storage/telemetry-writer'
+import { pgJson } from '../../src/storage/telemetry-sql'
+import { createTelemetryWriter, type TelemetryWriter } from '../../src/storage/telemetry-writer'
 
 async function counter(metrics: Metrics, name: 'writerRetries' | 'rowsPersisted', table?: string): Promise<number> {
   const { values } = await metrics[name].get()

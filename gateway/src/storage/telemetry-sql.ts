@@ -1,0 +1,184 @@
+import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
+import type { CommandAck } from '../ingest/types'
+
+/**
+ * The SQL and parameters of one telemetry batch (storage layer, split from the writer): the
+ * column lists, the cached multi-table INSERT, and the Postgres array literals each column is
+ * sent as — built here rather than by the pg driver, whose generic array encoding cost more CPU
+ * per batch than the database's own insert work.
+ */
+/**
+ * Column lists in table order (002_telemetry.sql) with the array type each is sent as. Times
+ * travel as epoch-ms float8 and become timestamptz in SQL (exact to the microsecond), which
+ * spares formatting a date string per row.
+ */
+const readingColumns: ReadonlyArray<readonly [string, string]> = [
+  ['time', 'float8'], ['tenant_id', 'text'], ['elder_id', 'text'], ['device_id', 'text'], ['kind', 'text'],
+  ['lat', 'float8'], ['lon', 'float8'], ['acc', 'float4'], ['src', 'text'], ['hr', 'int2'], ['steps', 'int4'],
+  ['bat', 'int2'], ['worn', 'bool'], ['presence', 'bool'], ['persons', 'int2'], ['strangers', 'int2'], ['motion', 'bool'],
+]
+const eventColumns: ReadonlyArray<readonly [string, string]> = [
+  ['time', 'float8'], ['tenant_id', 'text'], ['elder_id', 'text'], ['device_id', 'text'], ['device_kind', 'text'],
+  ['type', 'text'], ['detail', 'text'],
+]
+const ackColumns: ReadonlyArray<readonly [string, string]> = [
+  ['time', 'float8'], ['tenant_id', 'text'], ['elder_id', 'text'], ['device_id', 'text'], ['command_id', 'text'], ['status', 'text'],
+]
+
+/** `INSERT INTO table (...) SELECT ... FROM unnest($n::type[], ...) ON CONFLICT DO NOTHING RETURNING 1` */
+function insertSql(table: string, columns: ReadonlyArray<readonly [string, string]>, firstParam: number): string {
+  const names = columns.map(([name]) => name)
+  const arrays = columns.map(([, type], i) => `$${firstParam + i}::${type}[]`)
+  const values = names.map((name) =>
+    name === 'time' ? "timestamptz 'epoch' + u.time * interval '1 millisecond'" : name === 'detail' ? 'u.detail::jsonb' : `u.${name}`,
+  )
+  return (
+    `INSERT INTO ${table} (${names.join(', ')}) SELECT ${values.join(', ')} ` +
+    `FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')}) ON CONFLICT DO NOTHING RETURNING 1`
+  )
+}
+
+const sqlCache = new Map<number, string>()
+
+/**
+ * One statement for the whole batch, one data-modifying CTE per table present: atomic without
+ * BEGIN/COMMIT round trips, and it reports how many rows each table really took.
+ */
+export function telemetryInsertSql(hasReadings: boolean, hasEvents: boolean, hasAcks: boolean): string {
+  const key = (hasReadings ? 1 : 0) | (hasEvents ? 2 : 0) | (hasAcks ? 4 : 0)
+  let sql = sqlCache.get(key)
+  if (sql !== undefined) return sql
+  const ctes: string[] = []
+  let next = 1
+  for (const [present, name, table, columns] of [
+    [hasReadings, 'readings', 'readings', readingColumns],
+    [hasEvents, 'events', 'device_events', eventColumns],
+    [hasAcks, 'acks', 'command_acks', ackColumns],
+  ] as const) {
+    if (!present) continue
+    ctes.push(`${name} AS (${insertSql(table, columns, next)})`)
+    next += columns.length
+  }
+  const count = (name: string, present: boolean) => (present ? `(SELECT count(*)::int FROM ${name})` : '0')
+  sql =
+    `WITH ${ctes.join(', ')} SELECT ${count('readings', hasReadings)} AS readings, ` +
+    `${count('events', hasEvents)} AS events, ${count('acks', hasAcks)} AS acks`
+  sqlCache.set(key, sql)
+  return sql
+}
+
+/**
+ * Each column is sent as one Postgres array literal built here ('{1.5,NULL,2}'): generic
+ * per-element serialisation in the driver cost about as much CPU as the INSERT itself, and on a
+ * 2-core machine the database needs that core. Values are also fitted to their columns, because
+ * a value the database rejects would fail its batch on every retry and wedge the writer: whole
+ * numbers for smallint/integer columns (validation allows hr 72.5), clamped to the column range,
+ * and no NUL in text (Postgres text cannot hold U+0000; device-chosen strings such as command
+ * ids can).
+ */
+const int2 = (v: number | undefined) => (v == null || !Number.isFinite(v) ? 'NULL' : String(Math.max(-32768, Math.min(32767, Math.round(v)))))
+const int4 = (v: number | undefined) =>
+  v == null || !Number.isFinite(v) ? 'NULL' : String(Math.max(-2147483648, Math.min(2147483647, Math.round(v))))
+const float = (v: number | undefined) => (v == null ? 'NULL' : String(v))
+const bool = (v: boolean | undefined) => (v == null ? 'NULL' : v ? 't' : 'f')
+const text = (v: string | undefined) => {
+  if (v == null) return 'NULL'
+  const t = pgText(v)
+  // Quoted always (so "NULL", "" and commas stay text); backslash and quote escaped.
+  return t.includes('\\') || t.includes('"') ? `"${t.replace(/[\\"]/g, '\\$&')}"` : `"${t}"`
+}
+const literal = (column: string[]) => `{${column.join(',')}}`
+
+/** Text Postgres accepts: U+0000 replaced. */
+export function pgText(v: string): string {
+  return v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+function cleanJsonValue(v: unknown): unknown {
+  if (typeof v === 'string') return pgText(v).replace(LONE_SURROGATE, '\uFFFD')
+  if (Array.isArray(v)) return v.map(cleanJsonValue)
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) out[cleanJsonValue(k) as string] = cleanJsonValue(x)
+    return out
+  }
+  return v
+}
+
+/**
+ * JSON text jsonb accepts. jsonb rejects the \u0000 escape and unpaired surrogate escapes that
+ * JSON.stringify emits for such strings in device-sent detail; the slow path runs only when the
+ * text contains one (or an escaped backslash that looks like one — harmless).
+ */
+export function pgJson(value: unknown): string {
+  const json = JSON.stringify(value)
+  return /\\u(0000|d[89a-f])/i.test(json) ? JSON.stringify(cleanJsonValue(value)) : json
+}
+
+const columnsOf = (count: number, rows: number) => Array.from({ length: count }, () => new Array<string>(rows))
+
+/** Column literals for rows [head, head + n) of each queue, in the parameter order of telemetryInsertSql. */
+export function telemetryParams(
+  readings: ReadonlyArray<WatchReading | CameraReading>, rh: number, nr: number,
+  events: ReadonlyArray<DeviceEvent>, eh: number, ne: number,
+  acks: ReadonlyArray<CommandAck>, ah: number, na: number,
+): string[] {
+  const params: string[] = []
+  if (nr > 0) {
+    const cols = columnsOf(readingColumns.length, nr)
+    for (let i = 0; i < nr; i++) {
+      const r = readings[rh + i]!
+      const w = r.kind === 'watch' ? r : undefined
+      const c = r.kind === 'camera' ? r : undefined
+      cols[0]![i] = float(r.ts)
+      cols[1]![i] = text(r.tenantId)
+      cols[2]![i] = text(r.elderId)
+      cols[3]![i] = text(r.deviceId)
+      cols[4]![i] = text(r.kind)
+      cols[5]![i] = float(w?.lat)
+      cols[6]![i] = float(w?.lon)
+      cols[7]![i] = float(w?.acc)
+      cols[8]![i] = text(w?.src)
+      cols[9]![i] = int2(w?.hr)
+      cols[10]![i] = int4(w?.steps)
+      cols[11]![i] = int2(w?.bat)
+      cols[12]![i] = bool(w?.worn)
+      cols[13]![i] = bool(c?.presence)
+      cols[14]![i] = int2(c?.persons)
+      cols[15]![i] = int2(c?.strangers)
+      cols[16]![i] = bool(c?.motion)
+    }
+    for (const col of cols) params.push(literal(col))
+  }
+  if (ne > 0) {
+    const cols = columnsOf(eventColumns.length, ne)
+    for (let i = 0; i < ne; i++) {
+      const e = events[eh + i]!
+      cols[0]![i] = float(e.ts)
+      cols[1]![i] = text(e.tenantId)
+      cols[2]![i] = text(e.elderId)
+      cols[3]![i] = text(e.deviceId)
+      cols[4]![i] = text(e.deviceKind)
+      cols[5]![i] = text(e.type)
+      cols[6]![i] = text(e.detail === undefined ? undefined : pgJson(e.detail))
+    }
+    for (const col of cols) params.push(literal(col))
+  }
+  if (na > 0) {
+    const cols = columnsOf(ackColumns.length, na)
+    for (let i = 0; i < na; i++) {
+      const a = acks[ah + i]!
+      cols[0]![i] = float(a.ts)
+      cols[1]![i] = text(a.tenantId)
+      cols[2]![i] = text(a.elderId)
+      cols[3]![i] = text(a.deviceId)
+      cols[4]![i] = text(a.commandId)
+      cols[5]![i] = text(a.status)
+    }
+    for (const col of cols) params.push(literal(col))
+  }
+  return params
+}
+
