@@ -54,6 +54,17 @@ export const configSchema = z.object({
   EG_AUTH_WINDOW_MS: positiveInt.default(60_000),
   EG_AUTH_BLOCK_MS: positiveInt.default(5 * 60_000),
   EG_TOKEN_TTL_HOURS: positiveInt.default(12),
+  /** After an alert is resolved, same-or-lower findings of its (elder, rule) open nothing for this long. */
+  EG_ALERT_COOLDOWN_MS: positiveInt.default(6 * 3_600_000),
+  /** An orange alert not acknowledged within this (rule-clock) time escalates to red. */
+  EG_ESCALATE_AFTER_MS: positiveInt.default(15 * 60_000),
+  /** How long a voice prompt may wait for its device; alert prompts per elder per hour (elders must not be nagged). */
+  EG_VOICE_TTL_MS: positiveInt.default(30 * 60_000),
+  EG_VOICE_MAX_PER_HOUR: positiveInt.default(3),
+  /** The gateway's public base URL (police receipts link back to it); http://<host>:<port> when unset. */
+  EG_PUBLIC_URL: z.string().url().optional(),
+  /** The built operator board (npm run build:dashboard); served at /. */
+  EG_DASHBOARD_DIR: z.string().min(1).optional(),
   /** Rule-engine checkpoint interval; after a crash, inputs stored since are replayed. */
   EG_CHECKPOINT_MS: positiveInt.default(30_000),
   /** Serve /docs (OpenAPI UI). */

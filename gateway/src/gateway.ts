@@ -1,9 +1,14 @@
+import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
+import { alertRoutes } from './alerts/alert-routes'
+import { createAlertLifecycle } from './alerts/lifecycle'
 import { startBroker, type Broker } from './broker/index'
 import type { Config } from './config'
 import { createDetectionRuntime, type DetectionRuntime } from './detection/runtime'
 import { detectionRoutes } from './detection/routes'
+import { createAlertDelivery } from './delivery'
 import { EgError } from './errors'
+import { dashboardStatic } from './http/dashboard-static'
 import { buildHttpApp } from './http/app'
 import { decodeLimitsFromConfig } from './ingest/decode'
 import { createDeviceIntake } from './intake/device-intake'
@@ -23,6 +28,8 @@ import { createTelemetryWriter } from './storage/telemetry-writer'
  * The gateway assembled: storage → registry → writer → rule engine → broker → HTTP.
  * `main.ts` runs it as a process; end-to-end tests start it in-process on ephemeral ports.
  */
+const defaultDashboardDir = fileURLToPath(new URL('../../dashboard/dist', import.meta.url))
+
 export interface Gateway {
   readonly mqttPort: number
   readonly httpPort: number
@@ -74,7 +81,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       logger,
     })
     cleanups.push(() => deadLetters.close())
-    const activity = createDeviceActivity(db, { flushMs: 1_000, logger })
+    let publicUrl = config.EG_PUBLIC_URL
+    const delivery = createAlertDelivery({ db, config, logger, metrics, publicUrl: () => publicUrl })
+    cleanups.push(() => delivery.stop())
+    const { effects } = delivery
+    const activity = createDeviceActivity(db, { flushMs: 1_000, logger, onChanges: (changes) => delivery.bus.publish(changes) })
     cleanups.push(() => activity.close())
     const detection = createDetectionRuntime({
       db,
@@ -82,11 +93,19 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       clock: config.EG_CLOCK,
       timeZone: config.EG_TZ,
       checkpointMs: config.EG_CHECKPOINT_MS,
+      effects,
+      cooldownMs: config.EG_ALERT_COOLDOWN_MS,
+      escalateAfterMs: config.EG_ESCALATE_AFTER_MS,
     })
+    const lifecycle = createAlertLifecycle({ db, effects, ruleClock: (tenantId) => detection.ruleNow(tenantId) })
     cleanups.push(() => detection.close())
 
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
-    const intake = createDeviceIntake({ writer, deadLetters, activity, detection }, metrics, decodeLimitsFromConfig(config))
+    const intake = createDeviceIntake(
+      { writer, deadLetters, activity, detection, onAcks: (acks) => delivery.onAcks(acks) },
+      metrics,
+      decodeLimitsFromConfig(config),
+    )
     const tls = config.EG_TLS_CERT && config.EG_TLS_KEY ? { cert: config.EG_TLS_CERT, key: config.EG_TLS_KEY } : undefined
     const broker = await startBroker(
       {
@@ -100,11 +119,18 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       {
         verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret),
         onMessage: (device, channel, payload) => intake.onMessage(device, channel, payload),
+        onConnect: (device) => {
+          // Connected means online; the retained status and the will refine it (DESIGN §3).
+          activity.setOnline(device.deviceId, true, Date.now())
+          delivery.deviceConnected(device.deviceId)
+        },
         onDisconnect: (device) => activity.setOnline(device.deviceId, false, Date.now()),
       },
     )
     // The broker closes before the writer so no message arrives after the final flush.
     cleanups.push(() => broker.close())
+    const voice = delivery.attachBroker(broker)
+    cleanups.push(() => voice.close())
 
     const http = await buildHttpApp({
       db,
@@ -113,7 +139,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       metrics,
       deviceAuth,
       health: async () => ({ storage: db.kind, timescale, connectedDevices: broker.connectedDevices(), writerDepth: writer.depth() }),
-      plugins: [detectionRoutes({ db, detection, timeZone: config.EG_TZ }), telemetryRoutes({ db, deadLetters })],
+      plugins: [
+        alertRoutes({ db, lifecycle }),
+        detectionRoutes({ db, detection, timeZone: config.EG_TZ }),
+        telemetryRoutes({ db, deadLetters }),
+        ...delivery.plugins,
+      ],
+      publicPlugins: delivery.publicPlugins,
+      rootPlugins: [dashboardStatic({ root: config.EG_DASHBOARD_DIR ?? defaultDashboardDir })],
       riskLevels: (tenantId, elderIds) => import('./alerts/alert-store').then((m) => m.elderRiskLevels(db, tenantId, elderIds)),
       onVenuesChanged: (tenantId) => detection.tenantChanged(tenantId, 'venues'),
       onEldersChanged: (tenantId) => detection.tenantChanged(tenantId, 'elders'),
@@ -129,6 +162,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     }
     const address = http.server.address()
     const httpPort = typeof address === 'object' && address ? address.port : config.EG_HTTP_PORT
+    publicUrl ??= `http://${config.EG_HOST === '0.0.0.0' ? '127.0.0.1' : config.EG_HOST}:${httpPort}`
+    // Notices left pending by a crash go out now (the outbox rows were committed with their alerts).
+    delivery.notices.start()
 
     return {
       mqttPort: broker.port,

@@ -23,7 +23,7 @@ import type { ElderSlot, EngineState } from './state'
 import { cloneJson, initialElderState, NEVER, NO_CHECKPOINT } from './state'
 import { checkTime, step } from './step'
 import { groupProfiles, groupSlots, PREFETCH_GROUP, prefetchGroup, releaseGroup } from './prefetch'
-import { appendInput, dropOldest, lastInput, newChunk, resetWindow, truncateWindow, windowFrom, windowLength } from './window'
+import { appendInput, dropOldest, lastInput, newChunk, resetWindow, truncateWindow, sameInput, windowFrom, windowHas, windowLength } from './window'
 import { safetyEvent } from './devices'
 import { prunePool } from './candidate'
 
@@ -141,7 +141,12 @@ function replay(env: Env, slot: ElderSlot, late: RuleInput[]): number {
   let j = 0
   while (i < tail.length || j < accepted.length) {
     if (j >= accepted.length || (i < tail.length && compareInputs(tail[i]!, accepted[j]!) <= 0)) merged.push(tail[i++]!)
-    else merged.push(accepted[j++]!)
+    else {
+      const input = accepted[j++]!
+      // Two copies of one late input in the same call: apply it once.
+      const previous = merged[merged.length - 1]
+      if (previous === undefined || !sameInput(previous, input)) merged.push(input)
+    }
   }
   truncateWindow(slot, cp.index)
   cps.length = k + 1
@@ -167,6 +172,8 @@ export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: En
     else if (typeof slot.lastCheckpointTs !== 'number') upgradeSlot(slot)
     env.slot = slot
     env.profile = groupProfiles[g]
+    // Not newer than anything seen: possibly a re-delivery of an input already applied.
+    if (input.ts <= slot.newestTs && windowHas(slot, input)) continue
     if (isInOrder(slot, input)) {
       // Late inputs of this elder seen earlier in the call go first: the outcome must not
       // depend on how the upload was cut into calls.
@@ -205,25 +212,42 @@ export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: En
  */
 export function advance(state: EngineState, now: number, ctx: EngineContext): EngineStep {
   const env = makeEnv(ctx, state, 'advance')
-  const retentionMs = ctx.config.dedupRetentionMs
-  for (const elderId in state.elders) {
-    const slot = state.elders[elderId]!
-    const s = slot.live
-    env.slot = slot
-    env.profile = ctx.elder(elderId)
-    for (const f of s.pending) emitOnce(slot.emitted, f, env.out, retentionMs)
-    s.pending.length = 0
-    if (now > s.lastTs) checkTime(env, s, s.lastTs, now)
-    if (now >= slot.nextPruneTs) {
-      for (const key in slot.emitted) if (slot.emitted[key]! < now) delete slot.emitted[key]
-      slot.nextPruneTs = now + DAY
-    }
-  }
+  for (const elderId in state.elders) advanceSlot(env, state, ctx, elderId, now)
   const pool = state.candidates
   if (now >= pool.nextPruneTs) {
     prunePool(pool, now, ctx.config.rules['venue.candidate'].windowDays)
     pool.nextPruneTs = now + DAY / 24
   }
-  env.out.sort((a, b) => a.ts - b.ts || (a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0))
+  env.out.sort(byTimeThenKey)
   return { state, findings: env.out, tooLate: 0 }
+}
+
+/**
+ * advance() for a few elders only — those an ingest just touched — so their parked findings
+ * go out at once instead of on the next clock step, at a cost proportional to the elders
+ * touched rather than to the whole tenant. Same per-elder work as advance().
+ */
+export function advanceElders(state: EngineState, elderIds: Iterable<string>, now: number, ctx: EngineContext): EngineStep {
+  const env = makeEnv(ctx, state, 'advance')
+  for (const elderId of elderIds) if (state.elders[elderId]) advanceSlot(env, state, ctx, elderId, now)
+  env.out.sort(byTimeThenKey)
+  return { state, findings: env.out, tooLate: 0 }
+}
+
+function byTimeThenKey(a: Finding, b: Finding): number {
+  return a.ts - b.ts || (a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0)
+}
+
+function advanceSlot(env: Env, state: EngineState, ctx: EngineContext, elderId: string, now: number): void {
+  const slot = state.elders[elderId]!
+  const s = slot.live
+  env.slot = slot
+  env.profile = ctx.elder(elderId)
+  for (const f of s.pending) emitOnce(slot.emitted, f, env.out, ctx.config.dedupRetentionMs)
+  s.pending.length = 0
+  if (now > s.lastTs) checkTime(env, s, s.lastTs, now)
+  if (now >= slot.nextPruneTs) {
+    for (const key in slot.emitted) if (slot.emitted[key]! < now) delete slot.emitted[key]
+    slot.nextPruneTs = now + DAY
+  }
 }

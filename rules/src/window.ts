@@ -47,6 +47,28 @@ export function lastInput(slot: ElderSlot): RuleInput | undefined {
   return n === 0 ? undefined : entry(slot, n - 1)
 }
 
+/**
+ * Whether the window already holds this very input — same device, kind (and event type), and
+ * event time. QoS 1 is at-least-once and a gateway replays stored inputs after a crash, so the
+ * same reading can arrive twice; processing it twice could count a visit or a day twice.
+ * Scans back only over inputs at or after its time (called for inputs that are not newer than
+ * the newest, which is rare).
+ */
+export function windowHas(slot: ElderSlot, input: RuleInput): boolean {
+  for (let i = windowLength(slot) - 1; i >= 0; i--) {
+    const other = entry(slot, i)
+    if (other.ts < input.ts) return false
+    if (sameInput(other, input)) return true
+  }
+  return false
+}
+
+/** The same reading or event (a re-delivery), by its identity: device, kind, type, event time. */
+export function sameInput(a: RuleInput, b: RuleInput): boolean {
+  if (a.ts !== b.ts || a.deviceId !== b.deviceId || a.kind !== b.kind) return false
+  return a.kind !== 'event' || (b.kind === 'event' && a.type === b.type)
+}
+
 /** Inputs from logical index `from` to the end, as a fresh array (replay only: rare). */
 export function windowFrom(slot: ElderSlot, from: number): RuleInput[] {
   const n = windowLength(slot)

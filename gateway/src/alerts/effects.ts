@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db'
 import type { Alert } from './alert-store'
-import type { Change } from './change-log-store'
+import { appendChange, type Change } from './change-log-store'
 import type { RiskLevel } from './levels'
 
 /**
@@ -22,12 +22,15 @@ export interface AlertEvent {
   actor: string
 }
 
-/** Writes effect rows inside the alert's transaction. */
-export type EffectPlanner = (tx: Queryable, event: AlertEvent) => Promise<void>
+/**
+ * Writes effect rows inside the alert's transaction; returns the change-log entries it
+ * appended (appendChange in change-log-store.ts), which the live stream pushes after commit.
+ */
+export type EffectPlanner = (tx: Queryable, event: AlertEvent) => Promise<Change[] | void>
 
 export interface AlertEffects {
   /** Called inside the transaction of every alert change. */
-  plan(tx: Queryable, event: AlertEvent): Promise<void>
+  plan(tx: Queryable, event: AlertEvent): Promise<Change[]>
   /** Called once the transaction committed: wake the dispatchers and the live stream. */
   afterCommit(changes: readonly Change[]): void
 }
@@ -41,7 +44,12 @@ export interface AlertEffectsParts {
 export function composeAlertEffects(parts: AlertEffectsParts): AlertEffects {
   return {
     async plan(tx, event) {
-      for (const planner of parts.planners) await planner(tx, event)
+      const changes: Change[] = []
+      for (const planner of parts.planners) {
+        const appended = await planner(tx, event)
+        if (appended) changes.push(...appended)
+      }
+      return changes
     },
     afterCommit(changes) {
       for (const wake of parts.wake) wake(changes)
@@ -50,4 +58,9 @@ export function composeAlertEffects(parts: AlertEffectsParts): AlertEffects {
 }
 
 /** No effects (tests of the alert store alone, backtests). */
-export const noAlertEffects: AlertEffects = { plan: async () => {}, afterCommit: () => {} }
+export const noAlertEffects: AlertEffects = { plan: async () => [], afterCommit: () => {} }
+
+/** The alert itself on the live stream: every change of an alert is a change-log entry. */
+export const alertChangeLogPlanner: EffectPlanner = async (tx, event) => {
+  return [await appendChange(tx, event.alert.tenantId, 'alert', event.alert.id, { change: event.change, actor: event.actor, previousLevel: event.previousLevel, alert: event.alert })]
+}

@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db'
 
-/** An alert's audit trail, oldest first (storage layer). */
+/** An alert's audit trail, oldest first (storage layer): every transition, actor and time. */
 export interface AlertTransition {
   at: string
   actor: string
@@ -12,7 +12,27 @@ export interface AlertTransition {
   detail: unknown
 }
 
-export async function loadAlertHistory(db: Queryable, alertId: string): Promise<AlertTransition[]> {
+export interface NewTransition {
+  alertId: string
+  /** 'rule-engine', 'escalation', or an operator's username. */
+  actor: string
+  action: string
+  fromLevel: string | null
+  toLevel: string | null
+  fromStatus: string | null
+  toStatus: string | null
+  detail: Record<string, unknown>
+}
+
+export async function insertHistory(tx: Queryable, t: NewTransition): Promise<void> {
+  await tx.query(
+    `INSERT INTO alert_history (alert_id, actor, action, from_level, to_level, from_status, to_status, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    [t.alertId, t.actor, t.action, t.fromLevel, t.toLevel, t.fromStatus, t.toStatus, JSON.stringify(t.detail)],
+  )
+}
+
+export async function loadAlertHistory(db: Queryable, tenantId: string, alertId: string): Promise<AlertTransition[]> {
   const rows = await db.query<{
     at: Date
     actor: string
@@ -22,7 +42,12 @@ export async function loadAlertHistory(db: Queryable, alertId: string): Promise<
     from_status: string | null
     to_status: string | null
     detail: unknown
-  }>('SELECT at, actor, action, from_level, to_level, from_status, to_status, detail FROM alert_history WHERE alert_id = $1 ORDER BY id', [alertId])
+  }>(
+    `SELECT h.at, h.actor, h.action, h.from_level, h.to_level, h.from_status, h.to_status, h.detail
+     FROM alert_history h JOIN alerts a ON a.id = h.alert_id
+     WHERE a.tenant_id = $1 AND h.alert_id = $2 ORDER BY h.id`,
+    [tenantId, alertId],
+  )
   return rows.map((r) => ({
     at: r.at.toISOString(),
     actor: r.actor,

@@ -1,5 +1,8 @@
-import { advance, ingest, type Finding, type RuleInput } from '../../../rules/src/index'
+import { advance, advanceElders, ingest, type Finding, type RuleInput } from '../../../rules/src/index'
 import { applyFindings, type AlertChange } from '../alerts/alert-store'
+import type { AlertEffects } from '../alerts/effects'
+import { noAlertEffects } from '../alerts/effects'
+import { escalateOverdue } from '../alerts/escalation'
 import type { Logger } from '../logger'
 import type { Db } from '../storage/db'
 import { streamTenantInputs } from '../storage/telemetry-queries'
@@ -27,6 +30,11 @@ export interface DetectionOptions {
   /** EG_CLOCK=event: event time that must pass between two evaluations of time-based rules. */
   eventStepMs?: number
   onAlertChanges?: (changes: AlertChange[]) => void
+  /** What alert changes cause (voice prompts, notices, the live stream): the outbox planners. */
+  effects?: AlertEffects
+  /** Alert lifecycle knobs: cool-down after resolve, and how long orange may wait for an ack. */
+  cooldownMs?: number
+  escalateAfterMs?: number
   /** Wall clock source (tests); the engine itself never reads a clock. */
   now?: () => number
 }
@@ -50,6 +58,8 @@ export interface DetectionRuntime {
   tick(at?: number): Promise<void>
   checkpoint(full?: boolean): Promise<void>
   stats(): DetectionStats
+  /** The rule clock of a tenant: its newest event time under EG_CLOCK=event, else the wall clock. */
+  ruleNow(tenantId: string): number
   close(): Promise<void>
 }
 
@@ -64,6 +74,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
   const { db, logger } = opts
   const now = opts.now ?? (() => Date.now())
   const eventStepMs = opts.eventStepMs ?? 60_000
+  const effects = opts.effects ?? noAlertEffects
   const engines = new Map<string, TenantEngine>()
   const stats: DetectionStats = { processed: 0, tooLate: 0, unknownElder: 0, findings: 0, queued: 0 }
   let queue: RuleInput[] = []
@@ -117,7 +128,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     stats.findings += findings.length
     for (let attempt = 0; ; attempt++) {
       try {
-        const changes = await applyFindings(db, findings)
+        const changes = await applyFindings(db, findings, effects, opts.cooldownMs === undefined ? {} : { cooldownMs: opts.cooldownMs })
         if (changes.length > 0) opts.onAlertChanges?.(changes)
         return
       } catch (err) {
@@ -133,6 +144,12 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     engine.lastAdvance = at
     for (const f of step.findings) if (f.elderId) engine.dirty.add(f.elderId)
     await deliver(step.findings)
+    // DESIGN §5: an orange alert nobody acknowledged in time becomes red, on the rule clock.
+    try {
+      await escalateOverdue(db, effects, { now: at, tenantId: engine.tenantId, ...(opts.escalateAfterMs ? { orangeAckMs: opts.escalateAfterMs } : {}) })
+    } catch (err) {
+      logger.error({ err: (err as Error).message, tenantId: engine.tenantId }, 'escalation failed; retried on the next tick')
+    }
   }
 
   async function evaluate(tenantId: string, inputs: RuleInput[]): Promise<void> {
@@ -148,11 +165,16 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     engine.state = step.state
     stats.processed += known.length
     stats.tooLate += step.tooLate
+    const touched = new Set<string>()
     for (const input of known) {
-      engine.dirty.add(input.elderId)
+      touched.add(input.elderId)
       if (input.ts > engine.eventNow) engine.eventNow = input.ts
     }
-    await deliver(step.findings)
+    for (const id of touched) engine.dirty.add(id)
+    // The engine parks most findings until it is advanced; advancing just the elders this batch
+    // touched sends them out now (an alert in milliseconds, not at the next clock step).
+    const settled = advanceElders(engine.state, touched, opts.clock === 'event' ? engine.eventNow : now(), engine.ctx)
+    await deliver(step.findings.length === 0 ? settled.findings : [...step.findings, ...settled.findings])
     if (opts.clock === 'event' && engine.eventNow - engine.lastAdvance >= eventStepMs) await advanceEngine(engine, engine.eventNow)
   }
 
@@ -226,6 +248,10 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     },
     checkpoint: (full = false) => serial(() => checkpoint(full)),
     stats: () => ({ ...stats }),
+    ruleNow(tenantId) {
+      const engine = engines.get(tenantId)
+      return opts.clock === 'event' && engine && engine.eventNow > 0 ? engine.eventNow : now()
+    },
     async close() {
       if (tickTimer) clearInterval(tickTimer)
       clearInterval(checkpointTimer)

@@ -40,6 +40,13 @@ export interface HttpDeps {
   riskLevels?(tenantId: string, elderIds: readonly string[]): Promise<Map<string, RiskLevel>>
   /** Called after any venue change (the rule engine rebuilds its spatial index). */
   onVenuesChanged?(tenantId: string): void | Promise<void>
+  /**
+   * /api/v1 routes outside the bearer-token scope that authenticate otherwise (signed police
+   * receipts); each must check its own credentials.
+   */
+  publicPlugins?: Array<FastifyPluginAsync>
+  /** Routes at the root (the operator board's static files), registered last. */
+  rootPlugins?: Array<FastifyPluginAsync>
   /** Called after an elder is changed or deleted (the rule engine re-reads elder profiles). */
   onEldersChanged?(tenantId: string): void | Promise<void>
 }
@@ -71,6 +78,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Behind a reverse proxy the client address comes from X-Forwarded-For; the login
     // throttle keys on it. Off by default: a direct client could forge the header.
     trustProxy: false,
+    // Live streams (SSE) and keep-alive sockets must not hold shutdown: close them with the server.
+    forceCloseConnections: true,
   })
   app.decorateRequest('user', null)
   app.setValidatorCompiler(zodValidatorCompiler)
@@ -88,6 +97,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     blockMs: deps.config.EG_AUTH_BLOCK_MS,
   })
   await app.register(loginRoutes(deps, throttle), { prefix: '/api/v1' })
+  for (const plugin of deps.publicPlugins ?? []) await app.register(plugin, { prefix: '/api/v1' })
   await app.register(
     async (api) => {
       api.addHook('onRoute', checkRouteDeclaration)
@@ -104,6 +114,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   )
+  for (const plugin of deps.rootPlugins ?? []) await app.register(plugin)
   await app.ready()
   return app
 }

@@ -48,11 +48,26 @@ export function auditBy(user: AuthUser, action: string, target: string | null, d
   return { tenantId: user.tenantId, actor: user.username, action, target, detail: detail ?? null }
 }
 
+const TOKEN_SHAPE = /^[A-Za-z0-9_\-.~+/]+=*$/
+
+/** Routes that may carry the token as `?access_token=` (GET only). */
+const QUERY_TOKEN_ROUTES: ReadonlySet<string> = new Set(['/api/v1/stream'])
+
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization
-  if (typeof header !== 'string') return null
-  const match = /^Bearer\s+([A-Za-z0-9_\-.~+/]+=*)\s*$/i.exec(header)
-  return match?.[1] ?? null
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+([A-Za-z0-9_\-.~+/]+=*)\s*$/i.exec(header)
+    return match?.[1] ?? null
+  }
+  // The live stream only: browsers' EventSource cannot set an Authorization header, so the
+  // board passes its token in the query. Limited to that GET route because URLs end up in
+  // histories and proxy logs; our request log drops query strings (request-log.ts). The token
+  // is checked exactly like a bearer token.
+  if (request.method === 'GET' && QUERY_TOKEN_ROUTES.has(request.routeOptions.url ?? '')) {
+    const token = (request.query as Record<string, unknown> | undefined)?.access_token
+    if (typeof token === 'string' && TOKEN_SHAPE.test(token)) return token
+  }
+  return null
 }
 
 export function authenticate(db: Queryable): onRequestHookHandler {

@@ -1,5 +1,6 @@
+import { appendChange, type Change } from '../alerts/change-log-store'
 import type { Logger } from '../logger'
-import type { Db } from './db'
+import type { Db, Queryable } from './db'
 
 /**
  * Last-seen, battery and online bookkeeping for devices without a database write per message:
@@ -38,8 +39,25 @@ const UPDATE_SQL = `UPDATE devices AS d SET
 FROM unnest($1::text[], $2::float8[], $3::int2[], $4::bool[], $5::float8[]) AS u(id, seen, battery, online, status_at)
 WHERE d.id = u.id`
 
-export function createDeviceActivity(db: Db, opts: { flushMs: number; logger: Logger }): DeviceActivity {
-  const { logger } = opts
+// With the change log on, a flush that carries status changes returns what each row became, so
+// online/offline transitions can be told apart from repeats of the same status.
+const UPDATE_RETURNING_SQL = `${UPDATE_SQL}
+RETURNING d.id, d.tenant_id, d.elder_id, d.online, d.status_at`
+
+export interface DeviceActivityOptions {
+  flushMs: number
+  logger: Logger
+  /**
+   * Device status on the board's live stream: when set, every flush that turns a device
+   * online or offline appends a 'device' change-log entry in the same transaction as the
+   * UPDATE, and hands the committed changes here (the change bus). Unset (tests, tools): one
+   * plain UPDATE per flush, no change log.
+   */
+  onChanges?: (changes: readonly Change[]) => void
+}
+
+export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): DeviceActivity {
+  const { logger, onChanges } = opts
   const pending = new Map<string, Activity>()
   let writing: Promise<void> | undefined
 
@@ -68,8 +86,11 @@ export function createDeviceActivity(db: Db, opts: { flushMs: number; logger: Lo
       statusAt.push(a.statusAt)
       versions.push(a.version)
     }
+    const params = [ids, seen, battery, online, statusAt]
+    let changes: Change[] = []
     try {
-      await db.query(UPDATE_SQL, [ids, seen, battery, online, statusAt])
+      if (onChanges !== undefined && statusAt.some((at) => at !== null)) changes = await db.transaction((tx) => writeWithChanges(tx, params))
+      else await db.query(UPDATE_SQL, params)
     } catch (err) {
       // Not lost: the entries stay and the next flush writes their (then latest) values.
       logger.warn({ err: (err as Error).message, devices: ids.length }, 'device activity not written; will retry')
@@ -78,6 +99,14 @@ export function createDeviceActivity(db: Db, opts: { flushMs: number; logger: Lo
     for (let i = 0; i < ids.length; i++) {
       const a = pending.get(ids[i]!)
       if (a !== undefined && a.version === versions[i]) pending.delete(ids[i]!)
+    }
+    if (changes.length > 0) {
+      try {
+        onChanges?.(changes)
+      } catch (err) {
+        // Committed already; a failing listener must not make the flush look failed.
+        logger.error({ err: (err as Error).message }, 'device change listener failed')
+      }
     }
   }
 
@@ -122,4 +151,25 @@ export function createDeviceActivity(db: Db, opts: { flushMs: number; logger: Lo
       await flush()
     },
   }
+}
+
+/**
+ * The UPDATE plus a 'device' change per online/offline transition, in one transaction. The
+ * rows are locked first, in id order (so two workers flushing overlapping devices cannot
+ * deadlock), which makes the status read here the one the UPDATE replaces. Changes are
+ * appended tenant by tenant, in a fixed order, for the same reason on the change heads.
+ */
+async function writeWithChanges(tx: Queryable, params: unknown[]): Promise<Change[]> {
+  const before = await tx.query<{ id: string; online: boolean }>('SELECT id, online FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [params[0]])
+  const wasOnline = new Map(before.map((row) => [row.id, row.online]))
+  const after = await tx.query<{ id: string; tenant_id: string; elder_id: string; online: boolean; status_at: Date | null }>(UPDATE_RETURNING_SQL, params)
+  const flipped = after
+    .filter((row) => wasOnline.has(row.id) && wasOnline.get(row.id) !== row.online)
+    .sort((a, b) => (a.tenant_id === b.tenant_id ? (a.id < b.id ? -1 : 1) : a.tenant_id < b.tenant_id ? -1 : 1))
+  const changes: Change[] = []
+  for (const row of flipped) {
+    const at = (row.status_at ?? new Date()).toISOString()
+    changes.push(await appendChange(tx, row.tenant_id, 'device', row.id, { deviceId: row.id, elderId: row.elder_id, online: row.online, at }))
+  }
+  return changes
 }

@@ -15,6 +15,7 @@ interface AlertView {
   rule: string
   level: string
   count: number
+  evidence: unknown
 }
 
 describe('rule state survives SIGKILL', () => {
@@ -54,7 +55,7 @@ describe('rule state survives SIGKILL', () => {
     await client.endAsync()
   }
 
-  it('replays accepted readings after a crash', async () => {
+  it('replays accepted readings after a crash', { timeout: 150_000 }, async () => {
     let api = await start()
     const [watch] = (await seedElders(api, 1, { centre: home })) as [SeededDevice]
     await api.request('PATCH', `/api/v1/elders/${watch.elderId}`, { home: { lat: home.lat, lon: home.lon, radiusM: 100 } })
@@ -68,13 +69,20 @@ describe('rule state survives SIGKILL', () => {
     await gateway!.kill('SIGKILL')
     api = await start()
     await publishVisit(watch, 4)
+    // The third visit raises it to orange; the event clock then runs on past the 15-minute
+    // acknowledgement window, so it may already have escalated to red: both prove the raise.
     const orange = await waitFor(
-      async () => (await alerts(api)).items.find((x) => x.rule === 'venue.repeat' && x.level === 'orange'),
+      async () => (await alerts(api)).items.find((x) => x.rule === 'venue.repeat' && (x.evidence as { visitCount?: number }).visitCount === 3),
       { what: 'orange after the crash', timeoutMs: 40_000 },
-    )
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; alerts: ${JSON.stringify((await alerts(api)).items.map((a) => [a.rule, a.level, a.count, a.evidence]))}`)
+    })
     expect(orange.id).toBe(yellow.id)
+    expect(['orange', 'red']).toContain(orange.level)
     // Raised once by the third visit; the replayed second visit did not count the finding again.
     expect(orange.count).toBe(2)
+    const history = await api.request<{ history: Array<{ action: string; toLevel: string | null }> }>('GET', `/api/v1/alerts/${orange.id}`)
+    expect(history.history.map((h) => [h.action, h.toLevel])).toContainEqual(['raised', 'orange'])
     expect((await alerts(api)).items.filter((x) => x.rule === 'venue.repeat')).toHaveLength(1)
   })
 })

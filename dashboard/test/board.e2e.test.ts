@@ -1,0 +1,192 @@
+import type { FastifyInstance } from 'fastify'
+import type { MqttClient } from 'mqtt'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seedElders, type SeededDevice } from '../../test/support/api-client'
+import { ADMIN_PASSWORD, connectDevice, startTestGateway, type TestGateway } from '../../test/support/gateway'
+import { startBoardServer, type BoardServer } from './support/board-server'
+import { buildDashboard } from './support/build'
+import { hasChromium, launchChromium, screenshot } from './support/browser'
+import { probeFeatures, type GatewayFeatures } from './support/routes'
+import { mountStandInStream } from './support/stream-standin'
+
+/**
+ * The operator board in real headless Chromium against a real gateway (embedded PGlite, the
+ * embedded broker): sign in, an SOS over MQTT appears without a reload, acknowledge, resolve,
+ * switch language, survive a dropped stream. Every wait is on a condition in the page.
+ */
+describe.skipIf(!hasChromium)('operator board in a browser', () => {
+  let gw: TestGateway
+  let board: BoardServer
+  let browser: Browser
+  let page: Page
+  let devices: SeededDevice[]
+  let features: GatewayFeatures
+  const clients: MqttClient[] = []
+
+  beforeAll(async () => {
+    const [distDir, started] = await Promise.all([buildDashboard(), startTestGateway({ storage: 'pglite' })])
+    gw = started
+    devices = await seedElders(gw.api, 3, { prefix: '张阿姨' })
+    const gatewayUrl = `http://127.0.0.1:${gw.gateway.httpPort}`
+    features = await probeFeatures(gatewayUrl, gw.api.token)
+    // Until gateway.ts mounts the stream (issue 4 wiring), its own stream routes stand in (test only).
+    const extend = features.stream ? undefined : (app: FastifyInstance) => mountStandInStream(app, { db: gw.gateway.db, tenantId: gw.gateway.tenantId })
+    if (!features.stream) console.warn('board e2e: gateway has no /api/v1/stream yet; using the test stand-in')
+    board = await startBoardServer({ distDir, gatewayUrl, ...(extend ? { extend } : {}) })
+    features = { ...features, stream: true }
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' })
+  })
+
+  afterAll(async () => {
+    for (const client of clients) client.end(true)
+    await browser?.close()
+    await board?.close()
+    await gw?.stop()
+  })
+
+  async function device(i: number): Promise<MqttClient> {
+    const d = devices[i]
+    if (d === undefined) throw new Error(`no device ${i}`)
+    const client = await connectDevice(gw.mqttUrl, d.id, d.secret)
+    clients.push(client)
+    return client
+  }
+
+  async function publishEvent(i: number, type: 'sos' | 'fall'): Promise<void> {
+    const client = await device(i)
+    await client.publishAsync(`eg/v1/${devices[i]?.id}/event`, JSON.stringify({ ts: Date.now(), type }), { qos: 1 })
+  }
+
+  it('serves the board with SPA fallback, and keeps /api 404s as JSON', async () => {
+    const deep = await fetch(`${board.url}/elders/some-id`)
+    expect(deep.status).toBe(200)
+    expect(await deep.text()).toContain('<div id="app">')
+    const api = await fetch(`${board.url}/api/v1/nothing-here`, { headers: { authorization: `Bearer ${gw.api.token}` } })
+    expect(api.status).toBe(404)
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND')
+    expect((await fetch(`${board.url}/assets/missing.js`)).status).toBe(404)
+    expect((await fetch(`${board.url}/..%2f..%2fpackage.json`)).status).toBe(404)
+  })
+
+  it('signs in and shows the role', async () => {
+    await page.goto(board.url)
+    await page.getByLabel('用户名').fill('admin')
+    await page.getByLabel('密码').fill('wrong-password')
+    await page.getByRole('button', { name: '登录' }).click()
+    await page.getByRole('alert').filter({ hasText: '登录失败' }).waitFor()
+    await screenshot(page, '01-sign-in')
+    await page.getByLabel('密码').fill(ADMIN_PASSWORD)
+    await page.getByRole('button', { name: '登录' }).click()
+    await page.getByTestId('who').filter({ hasText: 'admin · 管理员' }).waitFor()
+  })
+
+  it('shows an SOS live, beeps, badges the title; acknowledge takes two clicks; resolve with a disposition', async (ctx) => {
+    if (!features.alerts || !features.stream) ctx.skip() // reported: alert routes or the stream not wired yet
+    await page.getByTestId('stream-status').and(page.locator('[data-status="live"]')).waitFor()
+    // A marker that a reload would wipe: the alert must arrive without one.
+    await page.evaluate(() => document.body.setAttribute('data-no-reload', 'yes'))
+    await publishEvent(0, 'sos')
+
+    const row = page.getByTestId('alert-row').filter({ hasText: 'SOS 紧急求救' })
+    await row.waitFor()
+    expect(await row.getAttribute('data-level')).toBe('red')
+    await expect.poll(() => page.title()).toMatch(/^\(1\) /)
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.beeps)).toBe('1')
+    expect(await page.evaluate(() => document.body.getAttribute('data-no-reload'))).toBe('yes')
+    await screenshot(page, '02-board-sos')
+
+    if (!features.lifecycle) return ctx.skip()
+    const ack = row.getByTestId('ack')
+    await ack.click()
+    await ack.filter({ hasText: '再点一次确认' }).waitFor()
+    expect(await row.getAttribute('data-status')).toBe('open')
+    await ack.click()
+    await page.locator('[data-testid="alert-row"][data-status="acknowledged"]').filter({ hasText: 'SOS 紧急求救' }).waitFor()
+    await expect.poll(() => page.title()).not.toMatch(/^\(\d+\) /)
+
+    await row.getByTestId('resolve').click()
+    const dialog = page.getByTestId('resolve-dialog')
+    await dialog.getByLabel('误报').check()
+    await dialog.getByLabel('备注').fill('老人误按，已电话确认平安')
+    await screenshot(page, '03-resolve-dialog')
+    await dialog.getByTestId('resolve-submit').click()
+    await dialog.waitFor({ state: 'detached' })
+    await row.waitFor({ state: 'detached' }) // the default filter shows unresolved alerts only
+    await page.getByTestId('filter-status').selectOption('resolved')
+    await page.locator('[data-testid="alert-row"][data-status="resolved"]').filter({ hasText: '误报' }).waitFor()
+    await page.getByTestId('filter-status').selectOption('active')
+  })
+
+  it('says so when the stream drops, and "caught up" after replaying what it missed', async (ctx) => {
+    if (!features.alerts || !features.stream) ctx.skip()
+    board.holdStreams(true)
+    board.dropStreams()
+    await page.getByTestId('banner-lost').waitFor()
+    await screenshot(page, '04-connection-lost')
+    await publishEvent(1, 'fall') // while the board is cut off
+    board.holdStreams(false)
+    await page.getByTestId('banner-caught-up').waitFor()
+    await page.getByTestId('alert-row').filter({ hasText: '跌倒' }).waitFor()
+    await screenshot(page, '05-caught-up')
+  })
+
+  it('switches to English and back', async () => {
+    await page.getByTestId('lang').click()
+    await page.getByRole('link', { name: 'Risk list' }).waitFor()
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en')
+    await screenshot(page, '06-board-en')
+    await page.getByTestId('lang').click()
+    await page.getByRole('link', { name: '风险名单' }).waitFor()
+  })
+
+  it('shows the risk list, elder detail with trail and 喊话 status, notices and devices', async () => {
+    const watch = await device(2)
+    const base = Date.now() - 3_600_000
+    const trail = Array.from({ length: 12 }, (_, i) => ({ ts: base + i * 300_000, lat: 31.23 + i * 0.0008, lon: 121.47 + (i % 4) * 0.0006, acc: 10, src: 'gps', hr: 68 + (i % 5) * 4, bat: 80 - i }))
+    await watch.publishAsync(`eg/v1/${devices[2]?.id}/telemetry`, JSON.stringify(trail), { qos: 1 })
+    await gw.gateway.settle()
+    await gw.api.request('PATCH', `/api/v1/elders/${devices[2]?.elderId}`, {
+      phone: '13800000002',
+      address: '幸福路 12 号 3 单元 201',
+      area: '幸福社区',
+      contacts: [{ name: '李明', relation: '儿子', phone: '13900000002' }],
+    })
+
+    await page.getByRole('link', { name: '风险名单' }).click()
+    await page.getByTestId('risk-row').first().waitFor()
+    await screenshot(page, '07-risk-list')
+
+    await page.getByRole('link', { name: '张阿姨-2' }).click()
+    await page.getByTestId('elder-name').filter({ hasText: '张阿姨-2' }).waitFor()
+    await page.locator('[data-testid="trail"] polyline').waitFor()
+    await page.locator('[data-testid="sparkline"] polyline').waitFor()
+    if (features.voice) {
+      await watch.subscribeAsync(`eg/v1/${devices[2]?.id}/cmd`, { qos: 1 })
+      watch.on('message', (_topic, payload) => {
+        const command = JSON.parse(payload.toString()) as { id: string }
+        void watch.publishAsync(`eg/v1/${devices[2]?.id}/cmd/ack`, JSON.stringify({ id: command.id, status: 'played', ts: Date.now() }), { qos: 1 })
+      })
+      await page.getByPlaceholder('对老人说的话').fill('张阿姨，社区工作人员马上给您打电话，请注意接听。')
+      await page.getByTestId('voice-send').click()
+      await page.locator('[data-testid="voice-prompt"][data-status="played"]').filter({ hasText: '已播放' }).waitFor()
+    }
+    await screenshot(page, '08-elder-detail', { fullPage: true })
+
+    await page.getByRole('link', { name: '设备' }).click()
+    await page.getByTestId('devices-table').waitFor()
+    await screenshot(page, '09-devices')
+
+    await page.getByRole('link', { name: '通知' }).click()
+    // Without the notice routes the page says so instead of breaking.
+    await (features.notices ? page.locator('.table-page, .empty').first() : page.getByText('网关暂不支持此功能')).waitFor()
+    await screenshot(page, '10-notices')
+  })
+
+  it('signs out', async () => {
+    await page.getByTestId('sign-out').click()
+    await page.getByLabel('用户名').waitFor()
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0)
+  })
+})

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto'
+import type { Finding } from '../../../rules/src/index'
+import type { Db, Queryable } from '../storage/db'
+import { toAlert, type Alert, type AlertChange, type AlertRow } from './alert-model'
+import { inAlertTransaction, type RecordAlertEvent } from './alert-transaction'
+import type { AlertEffects } from './effects'
+import { insertHistory } from './history-store'
+import { levelRank } from './levels'
+
+/**
+ * Alerts from findings (storage layer). DESIGN §5: one open alert per (elder, rule); a repeat
+ * raises its count and may raise its level, never lowers it; every transition lands in
+ * alert_history. `applied_findings` makes applying a finding idempotent, so an engine that
+ * replays inputs after a restart cannot count a finding twice.
+ */
+export interface ApplyFindingsOptions {
+  /**
+   * After an alert is resolved, findings of its (elder, rule) at the same or a lower level
+   * within this much event time reopen nothing: the operator has just dealt with it, and a
+   * rule that keeps firing on the same situation must not flood the board. Default 6 h.
+   */
+  cooldownMs?: number
+}
+
+export const DEFAULT_COOLDOWN_MS = 6 * 3_600_000
+const ENGINE_ACTOR = 'rule-engine'
+
+type Outcome = { kind: 'changed'; change: AlertChange; previousLevel: Alert['level'] | null } | { kind: 'suppressed'; alertId: string }
+
+/** Applies findings in one transaction; returns what changed (nothing for already-applied or suppressed ones). */
+export async function applyFindings(
+  db: Db,
+  findings: readonly Finding[],
+  effects: AlertEffects,
+  opts: ApplyFindingsOptions = {},
+): Promise<AlertChange[]> {
+  if (findings.length === 0) return []
+  const cooldownMs = opts.cooldownMs ?? DEFAULT_COOLDOWN_MS
+  return inAlertTransaction(db, effects, async (tx, record) => {
+    const changes: AlertChange[] = []
+    for (const finding of findings) {
+      const fresh = await tx.query(
+        'INSERT INTO applied_findings (tenant_id, dedup_key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING dedup_key',
+        [finding.tenantId, finding.dedupKey],
+      )
+      if (fresh.length === 0) continue
+      if (finding.elderId === null) {
+        await upsertCandidate(tx, finding)
+        continue
+      }
+      const outcome = await applyToAlert(tx, finding, finding.elderId, cooldownMs)
+      const alertId = outcome.kind === 'changed' ? outcome.change.alert.id : outcome.alertId
+      await tx.query('UPDATE applied_findings SET alert_id = $3 WHERE tenant_id = $1 AND dedup_key = $2', [finding.tenantId, finding.dedupKey, alertId])
+      if (outcome.kind === 'suppressed') continue
+      await recordChange(record, outcome.change, outcome.previousLevel)
+      changes.push(outcome.change)
+    }
+    return changes
+  })
+}
+
+function recordChange(record: RecordAlertEvent, change: AlertChange, previousLevel: Alert['level'] | null): Promise<void> {
+  return record({ alert: change.alert, change: change.change, previousLevel, actor: ENGINE_ACTOR })
+}
+
+async function applyToAlert(tx: Queryable, finding: Finding, elderId: string, cooldownMs: number): Promise<Outcome> {
+  const at = new Date(finding.ts)
+  const open = await tx.query<AlertRow>(
+    "SELECT * FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3 AND status <> 'resolved' FOR UPDATE",
+    [finding.tenantId, elderId, finding.rule],
+  )
+  const current = open[0]
+  if (current) return repeat(tx, current, finding, at)
+  const resolved = await tx.query<AlertRow>(
+    `SELECT * FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3 AND status = 'resolved'
+     ORDER BY resolved_at DESC LIMIT 1 FOR UPDATE`,
+    [finding.tenantId, elderId, finding.rule],
+  )
+  const last = resolved[0]
+  if (last && inCooldown(last, finding, cooldownMs)) return suppress(tx, last, finding)
+  const rows = await tx.query<AlertRow>(
+    `INSERT INTO alerts (id, tenant_id, elder_id, rule, level, count, first_at, last_at, summary, evidence, level_since)
+     VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7, $8::jsonb, $6) RETURNING *`,
+    [randomUUID(), finding.tenantId, elderId, finding.rule, finding.level, at, finding.summary, JSON.stringify(finding.evidence)],
+  )
+  const alert = toAlert(rows[0] as AlertRow)
+  await insertHistory(tx, {
+    alertId: alert.id,
+    actor: ENGINE_ACTOR,
+    action: 'opened',
+    fromLevel: null,
+    toLevel: alert.level,
+    fromStatus: null,
+    toStatus: 'open',
+    detail: { dedupKey: finding.dedupKey, ...(last ? { after: last.id } : {}) },
+  })
+  return { kind: 'changed', change: { alert, change: 'opened', finding }, previousLevel: null }
+}
+
+/**
+ * A repeat never lowers the level. A raise sets level_since to the finding's event time (the
+ * escalation clock restarts at the new level) and hands an acknowledged alert back to the
+ * board as open: the operator answered the lower level, the higher one needs its own answer
+ * (an orange raise must be acknowledged within the escalation window).
+ */
+async function repeat(tx: Queryable, current: AlertRow, finding: Finding, at: Date): Promise<Outcome> {
+  const raised = levelRank(finding.level) > levelRank(current.level)
+  const rows = await tx.query<AlertRow>(
+    `UPDATE alerts SET count = count + 1, level = $2, last_at = GREATEST(last_at, $3), summary = $4, evidence = $5::jsonb,
+       level_since = CASE WHEN $6::boolean THEN $3 ELSE level_since END,
+       status = CASE WHEN $6::boolean THEN 'open' ELSE status END,
+       updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [current.id, raised ? finding.level : current.level, at, finding.summary, JSON.stringify(finding.evidence), raised],
+  )
+  const alert = toAlert(rows[0] as AlertRow)
+  await insertHistory(tx, {
+    alertId: alert.id,
+    actor: ENGINE_ACTOR,
+    action: raised ? 'raised' : 'repeated',
+    fromLevel: current.level,
+    toLevel: alert.level,
+    fromStatus: current.status,
+    toStatus: alert.status,
+    detail: { dedupKey: finding.dedupKey, count: alert.count, ...(raised ? {} : { findingLevel: finding.level }) },
+  })
+  return { kind: 'changed', change: { alert, change: raised ? 'raised' : 'repeated', finding }, previousLevel: current.level }
+}
+
+/** Within the cool-down at the same or a lower level; a finding before the resolution counts as within. */
+function inCooldown(last: AlertRow, finding: Finding, cooldownMs: number): boolean {
+  const resolvedAt = (last.resolved_rule_at ?? last.resolved_at)?.getTime()
+  if (resolvedAt === undefined) return false
+  return levelRank(finding.level) <= levelRank(last.level) && finding.ts < resolvedAt + cooldownMs
+}
+
+async function suppress(tx: Queryable, last: AlertRow, finding: Finding): Promise<Outcome> {
+  await tx.query('UPDATE alerts SET suppressed_count = suppressed_count + 1 WHERE id = $1', [last.id])
+  await insertHistory(tx, {
+    alertId: last.id,
+    actor: ENGINE_ACTOR,
+    action: 'suppressed',
+    fromLevel: last.level,
+    toLevel: last.level,
+    fromStatus: 'resolved',
+    toStatus: 'resolved',
+    detail: { dedupKey: finding.dedupKey, findingLevel: finding.level, findingAt: new Date(finding.ts).toISOString(), reason: 'cooldown' },
+  })
+  return { kind: 'suppressed', alertId: last.id }
+}
+
+async function upsertCandidate(tx: Queryable, finding: Finding): Promise<void> {
+  const e = finding.evidence as { centre?: { lat: number; lon: number }; radiusM?: number; days?: unknown; elderIds?: unknown }
+  const at = new Date(finding.ts)
+  await tx.query(
+    `INSERT INTO venue_candidates (id, tenant_id, place_key, lat, lon, radius_m, days, elder_ids, evidence, first_at, last_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $10)
+     ON CONFLICT (tenant_id, place_key) DO UPDATE SET lat = EXCLUDED.lat, lon = EXCLUDED.lon, radius_m = EXCLUDED.radius_m,
+       days = EXCLUDED.days, elder_ids = EXCLUDED.elder_ids, evidence = EXCLUDED.evidence,
+       last_at = GREATEST(venue_candidates.last_at, EXCLUDED.last_at)`,
+    [
+      randomUUID(),
+      finding.tenantId,
+      placeKey(finding.dedupKey),
+      e.centre?.lat ?? 0,
+      e.centre?.lon ?? 0,
+      e.radiusM ?? 150,
+      JSON.stringify(e.days ?? []),
+      JSON.stringify(e.elderIds ?? []),
+      JSON.stringify(finding.evidence),
+      at,
+    ],
+  )
+}
+
+/** A candidate's dedup key may carry a day-count suffix; the place is what identifies it. */
+function placeKey(dedupKey: string): string {
+  return dedupKey.replace(/[:#]n?\d+$/, '')
+}

@@ -1,0 +1,75 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Change } from './alerts/change-log-store'
+import { alertChangeLogPlanner, composeAlertEffects, type AlertEffects } from './alerts/effects'
+import type { Broker } from './broker/index'
+import type { Config } from './config'
+import type { Logger } from './logger'
+import type { Metrics } from './metrics'
+import { createNoticeDeliverer, createNoticePlanner, noticeReceiptRoutes, noticeRoutes, type NoticeDeliverer } from './notices/index'
+import type { Db } from './storage/db'
+import { createChangeBus, startChangeLogPruning, streamRoutes, type ChangeBus } from './stream/index'
+import { createVoiceDispatcher, createVoicePlanner, voiceRoutes, type VoiceDispatcher } from './voice/index'
+
+/**
+ * Everything that carries an alert to people (issue 4), assembled: the outbox planners that
+ * run inside every alert change's transaction (change log, voice prompts, police and family
+ * notices), and after each commit the dispatchers (voice over MQTT, notices over HTTP) and the
+ * live stream. Voice needs the broker, which starts later: `attachBroker` completes it.
+ */
+export interface AlertDelivery {
+  effects: AlertEffects
+  bus: ChangeBus
+  notices: NoticeDeliverer
+  /** Authenticated /api/v1 routes. */
+  plugins: FastifyPluginAsync[]
+  /** /api/v1 routes authenticated otherwise (signed police receipts). */
+  publicPlugins: FastifyPluginAsync[]
+  attachBroker(broker: Broker): VoiceDispatcher
+  /** Broker hooks: a device (re)connected; devices acknowledged commands. */
+  deviceConnected(deviceId: string): void
+  onAcks: VoiceDispatcher['onAcks']
+  /** Wall-clock pieces that stop at shutdown. */
+  stop(): Promise<void>
+}
+
+export function createAlertDelivery(deps: { db: Db; config: Config; logger: Logger; metrics: Metrics; publicUrl: () => string | undefined }): AlertDelivery {
+  const { db, config, logger, metrics } = deps
+  const bus = createChangeBus({ logger })
+  const publish = (changes: readonly Change[]) => bus.publish(changes)
+  const pruning = startChangeLogPruning(db, { logger })
+  const notices = createNoticeDeliverer({ db, logger, metrics })
+  notices.onChanges(publish)
+  let voice: VoiceDispatcher | undefined
+
+  const effects = composeAlertEffects({
+    planners: [
+      alertChangeLogPlanner,
+      createVoicePlanner({ ttlMs: config.EG_VOICE_TTL_MS, maxPerHour: config.EG_VOICE_MAX_PER_HOUR }),
+      createNoticePlanner({ logger, publicUrl: deps.publicUrl }),
+    ],
+    wake: [(changes) => voice?.wake(changes), () => notices.wake(), publish],
+  })
+
+  return {
+    effects,
+    bus,
+    notices,
+    plugins: [
+      voiceRoutes({ db, ttlMs: config.EG_VOICE_TTL_MS, afterCommit: (changes) => effects.afterCommit(changes) }),
+      noticeRoutes({ db }),
+      streamRoutes({ db, bus, logger }),
+    ],
+    publicPlugins: [noticeReceiptRoutes({ db, logger, onChanges: publish })],
+    attachBroker(broker) {
+      voice = createVoiceDispatcher({ db, broker, logger, metrics })
+      voice.onChanges(publish)
+      return voice
+    },
+    deviceConnected: (deviceId) => voice?.deviceConnected(deviceId),
+    onAcks: (acks) => voice?.onAcks(acks),
+    async stop() {
+      await notices.stop()
+      await pruning.stop()
+    },
+  }
+}

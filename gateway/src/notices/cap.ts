@@ -1,0 +1,175 @@
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
+import type { NoticeContent } from './notice-content'
+
+/**
+ * OASIS CAP 1.2 (Common Alerting Protocol) for stations with `format: cap` (DESIGN §4).
+ * Elements are emitted in the order of the CAP 1.2 schema; validateCap re-parses the XML and
+ * checks every element CAP 1.2 requires before the notice is stored, so a rendering bug
+ * shows up as a failed notice with the missing element named, not as a station's parser
+ * error 24 hours of retries later.
+ */
+export const CAP_NAMESPACE = 'urn:oasis:names:tc:emergency:cap:1.2'
+
+const SAFETY_CATEGORIES = ['Health', 'Rescue']
+const FRAUD_CATEGORIES = ['Security']
+
+/** Human words for CAP <event>; the rule id travels as a parameter. */
+const EVENT_NAMES: Record<string, string> = {
+  'venue.repeat': 'Repeated visits to risky sales venues (suspected elder fraud)',
+  'absence.long': 'Unusually long absence from home',
+  'absence.overnight': 'Away from home overnight',
+  'absence.trip': 'Long or distant trip (suspected tour scam)',
+  'home.strangers': 'Strangers repeatedly at home',
+  'device.removed': 'Watch removed or silent away from home',
+  'money.bank_after_venue': 'Bank visit after sales venues (suspected fraud)',
+  'safety.sos': 'SOS pressed by elder',
+  'safety.fall': 'Fall detected',
+}
+
+export function eventName(rule: string): string {
+  return EVENT_NAMES[rule] ?? rule
+}
+
+/**
+ * CAP dateTime: no fractional seconds, and "alphabetic timezone designators such as Z MUST
+ * NOT be used; the timezone for UTC MUST be represented as -00:00" (CAP 1.2 §3.3.2).
+ */
+export function capDateTime(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19)}-00:00`
+}
+
+/** Smallest circle worth drawing: a watch fix is rarely better than this anyway. */
+const MIN_RADIUS_KM = 0.05
+
+function round(value: number, digits: number): string {
+  return Number(value.toFixed(digits)).toString()
+}
+
+export interface CapOptions {
+  /** CAP <sender>: a unique id of the originator, no spaces or commas. */
+  sender: string
+  /** Radius of the area circle when the location has no accuracy (home geofence). */
+  fallbackRadiusM: number
+}
+
+export function renderCap(content: NoticeContent, opts: CapOptions): string {
+  const safety = content.rule.startsWith('safety.')
+  const red = content.level === 'red'
+  const radiusKm = Math.max(MIN_RADIUS_KM, (content.location.accuracyM ?? opts.fallbackRadiusM) / 1000)
+  const headline = `${content.level.toUpperCase()}: ${eventName(content.rule)} — ${content.elder.name}`.slice(0, 160)
+  const where = content.elder.address ?? `home of ${content.elder.name}`
+  const located =
+    content.location.source === 'watch'
+      ? `Last watch fix ${content.location.at ?? ''} (±${Math.round(content.location.accuracyM ?? 0)} m).`
+      : 'No recent watch fix: registered home location.'
+  const description = [content.summary, located, `Evidence: ${JSON.stringify(content.evidence)}`].join('\n')
+  const parameters: Array<[string, string]> = [
+    ['noticeId', content.noticeId],
+    ['alertId', content.alertId],
+    ['elderId', content.elderId],
+    ['rule', content.rule],
+    ['level', content.level],
+    ['count', String(content.count)],
+    ['elderPhone', content.elder.phone ?? ''],
+    ['receiptUrl', content.receiptUrl],
+  ]
+  const document = {
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    alert: {
+      '@_xmlns': CAP_NAMESPACE,
+      identifier: content.noticeId,
+      sender: opts.sender,
+      sent: capDateTime(content.sentAt),
+      status: 'Actual',
+      msgType: 'Alert',
+      scope: 'Restricted',
+      restriction: content.station ? `For ${content.station.name} only: personal data of an elder at risk` : 'Police use only',
+      info: {
+        language: 'en',
+        category: safety ? SAFETY_CATEGORIES : FRAUD_CATEGORIES,
+        event: eventName(content.rule),
+        // An SOS or fall needs someone now; a fraud pattern needs a visit soon.
+        urgency: safety || red ? 'Immediate' : 'Expected',
+        severity: red ? 'Severe' : 'Moderate',
+        certainty: content.rule === 'safety.sos' ? 'Observed' : 'Likely',
+        senderName: 'eldergate',
+        headline,
+        description,
+        // CAP <web> must be an absolute URI; without a public URL the parameter still says it.
+        web: /^https?:\/\//.test(content.receiptUrl) ? content.receiptUrl : undefined,
+        contact: content.elder.phone ?? undefined,
+        parameter: parameters.filter(([, value]) => value !== '').map(([valueName, value]) => ({ valueName, value })),
+        area: {
+          areaDesc: where,
+          circle: `${round(content.location.lat, 6)},${round(content.location.lon, 6)} ${round(radiusKm, 3)}`,
+        },
+      },
+    },
+  }
+  return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: false }).build(document) as string
+}
+
+const ALERT_REQUIRED = ['identifier', 'sender', 'sent', 'status', 'msgType', 'scope'] as const
+const INFO_REQUIRED = ['category', 'event', 'urgency', 'severity', 'certainty'] as const
+const ENUMS: Record<string, readonly string[]> = {
+  status: ['Actual', 'Exercise', 'System', 'Test', 'Draft'],
+  msgType: ['Alert', 'Update', 'Cancel', 'Ack', 'Error'],
+  scope: ['Public', 'Restricted', 'Private'],
+  category: ['Geo', 'Met', 'Safety', 'Security', 'Rescue', 'Fire', 'Health', 'Env', 'Transport', 'Infra', 'CBRNE', 'Other'],
+  urgency: ['Immediate', 'Expected', 'Future', 'Past', 'Unknown'],
+  severity: ['Extreme', 'Severe', 'Moderate', 'Minor', 'Unknown'],
+  certainty: ['Observed', 'Likely', 'Possible', 'Unlikely', 'Unknown'],
+}
+const CAP_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[-+]\d{2}:\d{2}$/
+const CIRCLE = /^-?\d+(\.\d+)?,-?\d+(\.\d+)? \d+(\.\d+)?$/
+
+type XmlNode = Record<string, unknown>
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== ''
+}
+
+function checkEnum(problems: string[], path: string, name: string, value: unknown): void {
+  const values = Array.isArray(value) ? value : [value]
+  for (const v of values) if (present(v) && !ENUMS[name]?.includes(String(v))) problems.push(`${path}.${name}: '${String(v)}' is not a CAP 1.2 value`)
+}
+
+/** Parses a CAP document; the problems found (empty when every required element is there). */
+export function validateCap(xml: string): string[] {
+  const wellFormed = XMLValidator.validate(xml)
+  if (wellFormed !== true) return [`not well-formed XML: ${wellFormed.err.msg}`]
+  const parsed = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    // Keep text as text: an identifier of digits is still an identifier.
+    parseTagValue: false,
+    isArray: (name) => ['info', 'category', 'area', 'parameter', 'circle'].includes(name),
+  }).parse(xml) as XmlNode
+  const alert = parsed.alert as XmlNode | undefined
+  if (!alert) return ['root element <alert> missing']
+  const problems: string[] = []
+  if (alert['@_xmlns'] !== CAP_NAMESPACE) problems.push(`alert: namespace must be ${CAP_NAMESPACE}`)
+  for (const name of ALERT_REQUIRED) if (!present(alert[name])) problems.push(`alert.${name} missing`)
+  for (const name of ['status', 'msgType', 'scope']) checkEnum(problems, 'alert', name, alert[name])
+  if (present(alert.sent) && !CAP_DATETIME.test(String(alert.sent))) problems.push('alert.sent: not a CAP dateTime')
+  if (alert.scope === 'Restricted' && !present(alert.restriction)) problems.push('alert.restriction missing (scope Restricted)')
+  if (alert.scope === 'Private' && !present(alert.addresses)) problems.push('alert.addresses missing (scope Private)')
+  if (/[\s,&<]/.test(String(alert.sender ?? ''))) problems.push('alert.sender: must not contain spaces, commas or < &')
+  const infos = (alert.info as XmlNode[] | undefined) ?? []
+  // CAP allows an alert without info, but a notice without one tells the station nothing.
+  if (infos.length === 0) problems.push('alert.info missing')
+  infos.forEach((info, i) => {
+    const path = `alert.info[${i}]`
+    for (const name of INFO_REQUIRED) if (!present(info[name]) || (Array.isArray(info[name]) && (info[name] as unknown[]).length === 0)) problems.push(`${path}.${name} missing`)
+    for (const name of ['category', 'urgency', 'severity', 'certainty']) checkEnum(problems, path, name, info[name])
+    const areas = (info.area as XmlNode[] | undefined) ?? []
+    if (areas.length === 0) problems.push(`${path}.area missing`)
+    areas.forEach((area, j) => {
+      if (!present(area.areaDesc)) problems.push(`${path}.area[${j}].areaDesc missing`)
+      for (const circle of (area.circle as unknown[] | undefined) ?? []) {
+        if (!CIRCLE.test(String(circle))) problems.push(`${path}.area[${j}].circle: '${String(circle)}' is not "lat,lon radiusKm"`)
+      }
+    })
+  })
+  return problems
+}

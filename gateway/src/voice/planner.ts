@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto'
+import type { AlertEvent, EffectPlanner } from '../alerts/effects'
+import { levelRank } from '../alerts/levels'
+import { appendVoiceChanges } from './changes'
+import { voicePromptText } from './templates'
+import { countAlertOccasions, elderDeviceIds, insertPrompt, lockElderForPrompts, type VoiceTransition } from './voice-store'
+
+/**
+ * DESIGN §5 "levels and actions": from yellow up, an alert speaks to the elder through their
+ * own devices. Runs inside the alert change's transaction (effects.ts, the outbox): the rows
+ * it writes commit or roll back with the alert, and the dispatcher sends them after commit.
+ */
+export interface VoicePlannerOptions {
+  /** How long a prompt may wait for its device (offline, not yet subscribed) before it is stale. */
+  ttlMs?: number
+  /** Alert prompts per elder per hour; more are written as 'suppressed' (visible, not spoken). */
+  maxPerHour?: number
+  clock?: () => number
+}
+
+export const DEFAULT_VOICE_TTL_MS = 30 * 60_000
+export const DEFAULT_MAX_PROMPTS_PER_HOUR = 3
+const HOUR_MS = 3_600_000
+
+/** A new alert, a higher level, an escalation: the moments worth interrupting the elder for. */
+const PROMPTING_CHANGES: ReadonlySet<AlertEvent['change']> = new Set(['opened', 'raised', 'escalated'])
+
+export function createVoicePlanner(opts: VoicePlannerOptions = {}): EffectPlanner {
+  const ttlMs = opts.ttlMs ?? DEFAULT_VOICE_TTL_MS
+  const maxPerHour = opts.maxPerHour ?? DEFAULT_MAX_PROMPTS_PER_HOUR
+  const clock = opts.clock ?? Date.now
+
+  return async (tx, event) => {
+    const { alert } = event
+    if (!PROMPTING_CHANGES.has(event.change) || levelRank(alert.level) < levelRank('yellow')) return []
+    const elder = await lockElderForPrompts(tx, alert.tenantId, alert.elderId)
+    if (elder === null) return []
+    const deviceIds = await elderDeviceIds(tx, alert.tenantId, alert.elderId)
+    if (deviceIds.length === 0) return []
+
+    const now = clock()
+    const recent = await countAlertOccasions(tx, alert.tenantId, alert.elderId, new Date(now - HOUR_MS))
+    const status = recent >= maxPerHour ? 'suppressed' : 'queued'
+    const { text, lang } = voicePromptText(alert.rule, alert.level, elder.language, alert.evidence)
+    const occasionId = randomUUID()
+    const transitions: VoiceTransition[] = []
+    for (const deviceId of deviceIds) {
+      const prompt = await insertPrompt(tx, {
+        id: randomUUID(),
+        tenantId: alert.tenantId,
+        elderId: alert.elderId,
+        deviceId,
+        alertId: alert.id,
+        occasionId,
+        origin: 'alert',
+        requestedBy: null,
+        text,
+        lang,
+        priority: alert.level === 'red' ? 'high' : 'normal',
+        status,
+        expiresAt: new Date(now + ttlMs),
+        createdAt: new Date(now),
+      })
+      transitions.push({ prompt, previousStatus: null })
+    }
+    return appendVoiceChanges(tx, transitions)
+  }
+}

@@ -1,0 +1,202 @@
+import { mapLimit } from '../core/api-client'
+import { DAY_MS, localMidnight, VirtualClock } from '../core/clock'
+import { CameraSim } from '../devices/camera-sim'
+import { DeviceLink, type VoiceCommand } from '../devices/device-link'
+import { mqttConnector, type Connector } from '../devices/transport'
+import { WatchSim } from '../devices/watch-sim'
+import { ElderRoutine, type RoutineOptions } from '../routine/elder-routine'
+import { endPlace, type DayPlan } from '../routine/plan'
+import type { Place, Town, TownElder } from '../town/town'
+import { DeviceTimeline } from './timeline'
+
+/**
+ * Runs a town: one watch and one camera per elder over MQTT, driven by each elder's routine
+ * on a virtual clock (event time = start + wall elapsed × speed; the gateway runs with
+ * EG_CLOCK=event). Days are planned one ahead as the clock reaches them, in order, so device
+ * state (battery) carries over and the same seed gives the same events.
+ */
+export interface TownSimOptions {
+  town: Town
+  mqttUrl: string
+  seed: number
+  speed: number
+  /** Event time of the first instant (defaults to local midnight `days` days ago). */
+  start?: number
+  days: number
+  /** Link outages per device-day (0 disables; watches default 0.3, cameras a third of it). */
+  flakiness?: number
+  routine?: RoutineOptions
+  /** Replaces the MQTT connector (tests). */
+  connector?: Connector
+  tickMs?: number
+  connectConcurrency?: number
+  onCommand?: (deviceId: string, command: VoiceCommand) => void
+  onError?: (deviceId: string, err: Error) => void
+  /** Called with every plan as it is made (the scenario library checks its plants here). */
+  onPlan?: (plan: DayPlan) => void
+}
+
+interface ElderRun {
+  elder: TownElder
+  routine: ElderRoutine
+  watch: DeviceTimeline
+  camera: DeviceTimeline
+  /** Start of the next day to plan. */
+  plannedUntil: number
+  wakePlace: Place | undefined
+}
+
+export interface RunSummary {
+  elders: number
+  devices: number
+  readings: number
+  events: number
+  buffered: number
+  uploads: number
+  drops: number
+  commands: number
+  acks: number
+  publishErrors: number
+  eventFrom: number
+  eventTo: number
+  wallMs: number
+}
+
+/** Local midnight `days` days before today's: a run that ends no later than now (the gateway refuses future times). */
+export function defaultStart(days: number, utcOffsetMin: number, now = Date.now()): number {
+  return localMidnight(now, utcOffsetMin) - days * DAY_MS
+}
+
+export class TownSim {
+  readonly start: number
+  readonly end: number
+  private readonly runs: ElderRun[]
+  private clock: VirtualClock | undefined
+  private timer: NodeJS.Timeout | undefined
+  private finished: Promise<RunSummary> | undefined
+  private wallStarted = 0
+
+  constructor(private readonly opts: TownSimOptions) {
+    opts.town.requireSeeded()
+    this.start = opts.start ?? defaultStart(opts.days, opts.town.file.utcOffsetMin)
+    this.end = this.start + opts.days * DAY_MS
+    const connector = opts.connector ?? mqttConnector(opts.mqttUrl)
+    const flaky = opts.flakiness ?? 0.3
+    const linkOpts = { clock: () => this.now(), ...(opts.onCommand ? { onCommand: opts.onCommand } : {}), ...(opts.onError ? { onError: opts.onError } : {}) }
+    this.runs = opts.town.elders.map((elder) => ({
+      elder,
+      routine: new ElderRoutine(opts.town, elder, opts.seed, opts.routine),
+      watch: new DeviceTimeline(new WatchSim(elder, opts.seed, { flakiness: flaky }), new DeviceLink(elder.watch as { id: string; secret: string }, connector, linkOpts)),
+      camera: new DeviceTimeline(new CameraSim(elder, opts.seed, { flakiness: flaky / 3 }), new DeviceLink(elder.camera as { id: string; secret: string }, connector, linkOpts)),
+      plannedUntil: localMidnight(this.start, opts.town.file.utcOffsetMin),
+      wakePlace: undefined,
+    }))
+  }
+
+  /** The elder's routine: call `.override(dates, fn)` before start() to plant a scenario. */
+  routine(elderKey: string): ElderRoutine {
+    const run = this.runs.find((r) => r.elder.key === elderKey || r.elder.id === elderKey)
+    if (!run) throw new Error(`no elder ${elderKey} in the run`)
+    return run.routine
+  }
+
+  now(): number {
+    return this.clock ? Math.min(this.clock.now(), this.end) : this.start
+  }
+
+  get links(): DeviceLink[] {
+    return this.runs.flatMap((r) => [r.watch.link, r.camera.link])
+  }
+
+  /** Connects every device, then starts the clock. Resolves once the clock runs. */
+  async startRun(): Promise<void> {
+    await mapLimit(this.links, this.opts.connectConcurrency ?? 50, (link) => link.connect())
+    for (const run of this.runs) this.planAhead(run, this.start)
+    this.wallStarted = Date.now()
+    this.clock = new VirtualClock(this.start, this.opts.speed)
+    let resolveDone: (s: RunSummary) => void = () => undefined
+    let rejectDone: (e: Error) => void = () => undefined
+    this.finished = new Promise<RunSummary>((resolve, reject) => {
+      resolveDone = resolve
+      rejectDone = reject
+    })
+    const tick = () => {
+      try {
+        const now = this.now()
+        for (const run of this.runs) {
+          this.planAhead(run, now)
+          run.watch.playUntil(now)
+          run.camera.playUntil(now)
+        }
+        if (now >= this.end) {
+          clearInterval(this.timer)
+          this.timer = undefined
+          void this.settle().then(resolveDone, rejectDone)
+        }
+      } catch (err) {
+        clearInterval(this.timer)
+        rejectDone(err as Error)
+      }
+    }
+    this.timer = setInterval(tick, this.opts.tickMs ?? 20)
+  }
+
+  /** Resolves when the last simulated instant has been sent and acknowledged. */
+  done(): Promise<RunSummary> {
+    if (!this.finished) throw new Error('startRun() first')
+    return this.finished
+  }
+
+  /** Disconnects every device (publishing `offline`); safe to call at any time. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    await mapLimit(this.links, 100, (link) => link.close())
+  }
+
+  summary(): RunSummary {
+    const timelines = this.runs.flatMap((r) => [r.watch, r.camera])
+    const sum = (pick: (l: DeviceLink) => number) => this.links.reduce((n, l) => n + pick(l), 0)
+    return {
+      elders: this.runs.length,
+      devices: timelines.length,
+      readings: timelines.reduce((n, t) => n + t.sentReadings, 0),
+      events: timelines.reduce((n, t) => n + t.sentEvents, 0),
+      buffered: sum((l) => l.stats.buffered),
+      uploads: sum((l) => l.stats.uploads),
+      drops: sum((l) => l.stats.drops),
+      commands: sum((l) => l.stats.commands),
+      acks: sum((l) => l.stats.acks),
+      publishErrors: sum((l) => l.stats.publishErrors),
+      eventFrom: this.start,
+      eventTo: this.now(),
+      wallMs: this.wallStarted ? Date.now() - this.wallStarted : 0,
+    }
+  }
+
+  /** Plans the elder's next day once the clock is within a day of it. */
+  private planAhead(run: ElderRun, now: number): void {
+    while (run.plannedUntil < this.end && run.plannedUntil <= now + DAY_MS / 2) {
+      const plan = run.routine.planDay(run.plannedUntil, run.wakePlace)
+      this.opts.onPlan?.(plan)
+      run.wakePlace = endPlace(plan)
+      // Simulated even when clipped away: battery and other device state must carry over.
+      run.watch.addDay(run.watch.sim.simulateDay(plan), this.start, this.end)
+      run.camera.addDay(run.camera.sim.simulateDay(plan), this.start, this.end)
+      run.plannedUntil = plan.end
+    }
+  }
+
+  /** The end: bring every link up (uploading its buffer) and wait for the PUBACKs. */
+  private async settle(): Promise<RunSummary> {
+    for (const run of this.runs) {
+      run.watch.playUntil(this.end)
+      run.camera.playUntil(this.end)
+    }
+    await mapLimit(this.links, 100, async (link) => {
+      await link.goUp()
+      await link.settled()
+    })
+    return this.summary()
+  }
+}
