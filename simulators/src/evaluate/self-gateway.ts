@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto'
+import { loadConfig } from '../../../gateway/src/config'
+import { startGateway, type Gateway } from '../../../gateway/src/gateway'
+import { createLogger } from '../../../gateway/src/logger'
+
+/**
+ * A gateway of the evaluator's own, in this process: embedded storage (PGlite in memory, so
+ * every run starts from an empty rule clock — under EG_CLOCK=event a replayed week would be
+ * "late" on a used database), event-time rules, the broker and HTTP on the given ports.
+ * Everything else is the gateway's normal configuration from the environment.
+ */
+export interface SelfGateway {
+  gateway: Gateway
+  httpUrl: string
+  mqttUrl: string
+  password: string
+  stop(): Promise<void>
+}
+
+export async function startSelfGateway(opts: { httpPort?: number; mqttPort?: number; host?: string; password?: string; logLevel?: string; env?: Record<string, string> } = {}): Promise<SelfGateway> {
+  const password = opts.password ?? process.env.EG_ADMIN_PASSWORD ?? randomBytes(9).toString('base64url')
+  const host = opts.host ?? '127.0.0.1'
+  // Embedded storage always: never write a simulated week into a configured database.
+  const { DATABASE_URL: _ignored, ...inherited } = process.env
+  const config = loadConfig({
+    ...inherited,
+    EG_DATA_DIR: 'memory://',
+    EG_CLOCK: 'event',
+    EG_HOST: host,
+    EG_HTTP_PORT: String(opts.httpPort ?? 0),
+    EG_MQTT_PORT: String(opts.mqttPort ?? 0),
+    EG_ADMIN_PASSWORD: password,
+    EG_LOG_LEVEL: opts.logLevel ?? process.env.EG_LOG_LEVEL ?? 'warn',
+    ...opts.env,
+  })
+  const gateway = await startGateway(config, createLogger(config.EG_LOG_LEVEL))
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host
+  return {
+    gateway, password,
+    httpUrl: `http://${shown}:${gateway.httpPort}`,
+    mqttUrl: `mqtt://${shown}:${gateway.mqttPort}`,
+    stop: () => gateway.close(),
+  }
+}
