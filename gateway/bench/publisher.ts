@@ -18,6 +18,10 @@ interface Job {
   window: number
   /** Event time of each device's first reading (rounds use disjoint stretches of time). */
   startTs: number
+  /** Messages per second across all devices; 0 = as fast as the window allows. */
+  rate?: number
+  /** Event time between two readings of one device. */
+  stepMs: number
 }
 
 function send(message: object): void {
@@ -63,25 +67,44 @@ async function run(job: Job): Promise<void> {
   let acked = 0
   let sent = 0
   let running = true
-  // Each device's event time advances 5 s per reading — a watch on a fast schedule — so every
-  // reading is unique per device (the gateway de-duplicates on (device, time)) and the rule
-  // engine sees a plausible track, not thousands of fixes per second of event time.
+  // Each device's event time advances stepMs per reading, so every reading is unique per device
+  // (the gateway de-duplicates on (device, time)) and event time stays close to the wall clock,
+  // as live telemetry does (old readings would make the rule engine see hours of silence).
   const clocks = job.devices.map(() => job.startTs)
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
   const pump = (c: MqttClient, i: number) => {
     if (!running) return
     sent++
-    c.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, (clocks[i] = (clocks[i] ?? job.startTs) + 5000)), { qos: 1 }, (err) => {
+    c.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, (clocks[i] = (clocks[i] ?? job.startTs) + job.stepMs)), { qos: 1 }, (err) => {
       if (!err) acked++
       pump(c, i)
     })
   }
-  clients.forEach((c, i) => {
-    for (let w = 0; w < job.window; w++) pump(c, i)
-  })
+  let paced: NodeJS.Timeout | undefined
+  if (job.rate) {
+    // Background load at a steady rate: every 10 ms, rate/100 readings round-robin over devices.
+    const perTick = job.rate / 100
+    let due = 0
+    let next = 0
+    paced = setInterval(() => {
+      due += perTick
+      for (; due >= 1; due--) {
+        const i = next++ % clients.length
+        sent++
+        clients[i]!.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, (clocks[i] = (clocks[i] ?? job.startTs) + job.stepMs)), { qos: 1 }, (err) => {
+          if (!err) acked++
+        })
+      }
+    }, 10)
+  } else {
+    clients.forEach((c, i) => {
+      for (let w = 0; w < job.window; w++) pump(c, i)
+    })
+  }
   await new Promise((r) => setTimeout(r, job.seconds * 1000))
   running = false
+  if (paced) clearInterval(paced)
   const elapsedMs = performance.now() - started
   const cpu = process.cpuUsage(cpuBefore)
   send({ type: 'done', acked, sent, elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000 })

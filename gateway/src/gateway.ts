@@ -4,6 +4,7 @@ import { alertRoutes } from './alerts/alert-routes'
 import { createAlertLifecycle } from './alerts/lifecycle'
 import { startBroker, type Broker } from './broker/index'
 import type { Config } from './config'
+import { listTenantIds } from './detection/engine-store'
 import { createDetectionRuntime, type DetectionRuntime } from './detection/runtime'
 import { detectionRoutes } from './detection/routes'
 import { createAlertDelivery } from './delivery'
@@ -99,6 +100,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     })
     const lifecycle = createAlertLifecycle({ db, effects, ruleClock: (tenantId) => detection.ruleNow(tenantId) })
     cleanups.push(() => detection.close())
+    await detection.warmUp(await listTenantIds(db))
 
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
     const intake = createDeviceIntake(

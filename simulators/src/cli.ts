@@ -1,11 +1,12 @@
 import { helpText, parseCommandArgs, UsageError, type Command } from './cli/args'
+import { evaluateCommand } from './cli/evaluate-command'
 import { loadCommand } from './cli/load-command'
 import { policeCommand } from './cli/police-command'
 import { runCommand } from './cli/run-command'
 import { seedCommand } from './cli/seed-command'
 
 /** `npm run sim -- <command>`: the eldergate device simulators and the police receiver. */
-const COMMANDS: Command[] = [seedCommand, runCommand, policeCommand, loadCommand]
+const COMMANDS: Command[] = [seedCommand, runCommand, policeCommand, loadCommand, evaluateCommand]
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2

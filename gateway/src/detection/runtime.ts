@@ -54,6 +54,11 @@ export interface DetectionRuntime {
   idle(): Promise<void>
   /** Venues, elders or the rule config of a tenant changed: reload what the engine reads. */
   tenantChanged(tenantId: string, what: 'venues' | 'elders' | 'config'): Promise<void>
+  /**
+   * Loads every tenant's engine (and replays what was stored after its last checkpoint) before
+   * devices connect, so the first readings after a start do not wait behind a replay.
+   */
+  warmUp(tenantIds: readonly string[]): Promise<void>
   /** Evaluate time-based rules now (on the wall clock, or at `at` when given). */
   tick(at?: number): Promise<void>
   checkpoint(full?: boolean): Promise<void>
@@ -228,6 +233,11 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     async idle() {
       do await serial(drain)
       while (queue.length > 0)
+    },
+    warmUp(tenantIds) {
+      return serial(async () => {
+        for (const tenantId of tenantIds) await engineFor(tenantId)
+      })
     },
     tenantChanged(tenantId, what) {
       return serial(async () => {
