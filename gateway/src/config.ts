@@ -61,6 +61,8 @@ export const configSchema = z.object({
   /** How long a voice prompt may wait for its device; alert prompts per elder per hour (elders must not be nagged). */
   EG_VOICE_TTL_MS: positiveInt.default(30 * 60_000),
   EG_VOICE_MAX_PER_HOUR: positiveInt.default(3),
+  /** Police and family webhooks: time allowed per POST before it counts as failed and is retried. */
+  EG_NOTICE_TIMEOUT_MS: positiveInt.default(10_000),
   /** The gateway's public base URL (police receipts link back to it); http://<host>:<port> when unset. */
   EG_PUBLIC_URL: z.string().url().optional(),
   /** The built operator board (npm run build:dashboard); served at /. */

@@ -37,7 +37,7 @@ export function createAlertDelivery(deps: { db: Db; config: Config; logger: Logg
   const bus = createChangeBus({ logger })
   const publish = (changes: readonly Change[]) => bus.publish(changes)
   const pruning = startChangeLogPruning(db, { logger })
-  const notices = createNoticeDeliverer({ db, logger, metrics })
+  const notices = createNoticeDeliverer({ db, logger, metrics, fetchTimeoutMs: config.EG_NOTICE_TIMEOUT_MS, leaseMarginMs: Math.min(20_000, config.EG_NOTICE_TIMEOUT_MS * 2) })
   notices.onChanges(publish)
   let voice: VoiceDispatcher | undefined
 

@@ -25,6 +25,8 @@ export interface NoticeDelivererOptions {
   clock?: () => number
   /** One POST, body included; a station slower than this is a failed attempt. */
   fetchTimeoutMs?: number
+  /** Added to fetchTimeoutMs for the claim lease. */
+  leaseMarginMs?: number
   maxAgeMs?: number
   backoff?: BackoffPolicy
   random?: () => number
@@ -57,7 +59,9 @@ export function createNoticeDeliverer(opts: NoticeDelivererOptions): NoticeDeliv
   const concurrency = opts.concurrency ?? 8
   const pollMs = opts.pollMs ?? 30_000
   // A claim outlives the POST it covers, so a live worker's row is never taken by another.
-  const leaseMs = fetchTimeoutMs + 20_000
+  // Long enough that a live worker's POST (bounded by its timeout) ends first; short enough that
+  // a notice claimed by a worker that died is picked up again soon.
+  const leaseMs = fetchTimeoutMs + (opts.leaseMarginMs ?? 20_000)
   const metrics = noticeMetrics(opts.metrics)
   const listeners = new Set<(changes: readonly Change[]) => void>()
   const inFlight = new Set<Promise<void>>()
