@@ -45,7 +45,7 @@ async function drive(url: string, devices: Array<{ id: string; secret?: string }
       child.once('message', (msg) => resolve(msg as Record<string, unknown>))
       child.once('exit', (code) => reject(new Error(`publisher exited ${code}`)))
     })
-  child.send({ url, devices, topicPrefix, seconds: SECONDS, window: WINDOW, startTs: Date.now() - 3_600_000 + round * 600_000, stepMs: 10 })
+  child.send({ url, devices, topicPrefix, seconds: SECONDS, window: WINDOW, startTs: Date.now() - 600_000 + round * 120_000, stepMs: 10 })
   const ready = await next()
   if (ready.type !== 'ready') throw new Error(`publisher: ${JSON.stringify(ready)}`)
   child.send('go')

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     const probeSeconds = Math.ceil(ALERTS * 0.1) + 20
     background.send({
       url: mqttUrl,
-      devices: backgroundDevices.map((d) => ({ id: d.id, secret: d.secret })),
+      devices: backgroundDevices.map((d) => ({ id: d.id, secret: d.secret, home: d.home })),
       topicPrefix: 'eg/v1/',
       seconds: probeSeconds,
       window: 1,

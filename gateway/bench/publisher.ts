@@ -9,6 +9,8 @@ import mqtt, { type MqttClient } from 'mqtt'
 interface Device {
   id: string
   secret?: string
+  /** Where the device's readings are: the elder at home, as on most readings of a real day. */
+  home?: { lat: number; lon: number }
 }
 interface Job {
   url: string
@@ -28,8 +30,11 @@ function send(message: object): void {
   process.send?.(message)
 }
 
-function reading(i: number, ts: number): string {
-  return JSON.stringify({ ts, lat: 31.23 + (i % 100) * 1e-4, lon: 121.47 + (i % 50) * 1e-4, acc: 12, src: 'gps', hr: 60 + (i % 40), bat: 80 })
+function reading(device: Device | undefined, i: number, ts: number): string {
+  const jitter = ((ts / 1000) % 7) * 2e-5
+  const lat = (device?.home?.lat ?? 31.23) + jitter
+  const lon = (device?.home?.lon ?? 121.47) - jitter
+  return JSON.stringify({ ts, lat, lon, acc: 12, src: 'gps', hr: 60 + (i % 40), bat: 80 })
 }
 
 async function connectAll(job: Job): Promise<MqttClient[]> {
@@ -76,7 +81,7 @@ async function run(job: Job): Promise<void> {
   const pump = (c: MqttClient, i: number) => {
     if (!running) return
     sent++
-    c.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, (clocks[i] = (clocks[i] ?? job.startTs) + job.stepMs)), { qos: 1 }, (err) => {
+    c.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(job.devices[i], i, (clocks[i] = (clocks[i] ?? job.startTs) + job.stepMs)), { qos: 1 }, (err) => {
       if (!err) acked++
       pump(c, i)
     })
@@ -92,7 +97,7 @@ async function run(job: Job): Promise<void> {
       for (; due >= 1; due--) {
         const i = next++ % clients.length
         sent++
-        clients[i]!.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(i, (clocks[i] = (clocks[i] ?? job.startTs) + job.stepMs)), { qos: 1 }, (err) => {
+        clients[i]!.publish(`${job.topicPrefix}${job.devices[i]?.id}/telemetry`, reading(job.devices[i], i, (clocks[i] = (clocks[i] ?? job.startTs) + job.stepMs)), { qos: 1 }, (err) => {
           if (!err) acked++
         })
       }

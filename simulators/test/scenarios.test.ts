@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DAY_MS, localDate, MINUTE_MS } from '../src/core/clock'
 import { distanceMetres } from '../src/core/geo'
-import { activityAt, planProblems, type DayPlan } from '../src/routine/plan'
+import { activityAt, planProblems } from '../src/routine/plan'
 import { TownSim } from '../src/run/town-sim'
 import { loadArchetypes, loadScenario, loadSet, parseScenario, ScenarioError } from '../src/scenarios/load'
 import { resolvePlace } from '../src/scenarios/places'
@@ -82,8 +82,7 @@ describe('planting', () => {
     prepareTown(file, assignments, 3)
     const town = new Town(file)
     town.elders.forEach((e, i) => Object.assign(e, { id: `elder-${i}`, watch: { id: `w-${i}`, secret: 's'.repeat(20) }, camera: { id: `c-${i}`, secret: 's'.repeat(20) } }))
-    const plans: DayPlan[] = []
-    const sim = new TownSim({ town, mqttUrl: 'mqtt://unused', seed: 3, speed: 1, days: 7, start: DAY0, onPlan: (p) => plans.push(p) })
+    const sim = new TownSim({ town, mqttUrl: 'mqtt://unused', seed: 3, speed: 1, days: 7, start: DAY0 })
     plantRoutines(sim, town, assignments)
     const keyOf = (name: string) => assignments.find((a) => a.scenario.name === name)!.elderKey
     const planOf = (name: string, day: number) => sim.routine(keyOf(name)).planDay(DAY0 + (day - 1) * DAY_MS, undefined)

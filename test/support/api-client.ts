@@ -32,6 +32,8 @@ export interface SeededDevice {
   secret: string
   elderId: string
   kind: 'watch' | 'camera'
+  /** The elder's registered home. */
+  home: { lat: number; lon: number }
 }
 
 /** Elders around a town centre, each with a watch (and optionally a camera). */
@@ -43,15 +45,13 @@ export async function seedElders(
   const centre = opts.centre ?? { lat: 31.23, lon: 121.47 }
   const devices: SeededDevice[] = []
   for (let i = 0; i < count; i++) {
-    const elder = await api.request<{ id: string }>('POST', '/api/v1/elders', {
-      name: `${opts.prefix ?? 'elder'}-${i}`,
-      home: { lat: centre.lat + (i % 37) * 0.002, lon: centre.lon + Math.floor(i / 37) * 0.002, radiusM: 100 },
-    })
+    const home = { lat: centre.lat + (i % 37) * 0.002, lon: centre.lon + Math.floor(i / 37) * 0.002 }
+    const elder = await api.request<{ id: string }>('POST', '/api/v1/elders', { name: `${opts.prefix ?? 'elder'}-${i}`, home: { ...home, radiusM: 100 } })
     const watch = await api.request<{ id: string; secret: string }>('POST', '/api/v1/devices', { elderId: elder.id, kind: 'watch' })
-    devices.push({ id: watch.id, secret: watch.secret, elderId: elder.id, kind: 'watch' })
+    devices.push({ id: watch.id, secret: watch.secret, elderId: elder.id, kind: 'watch', home })
     if (opts.cameras) {
       const cam = await api.request<{ id: string; secret: string }>('POST', '/api/v1/devices', { elderId: elder.id, kind: 'camera' })
-      devices.push({ id: cam.id, secret: cam.secret, elderId: elder.id, kind: 'camera' })
+      devices.push({ id: cam.id, secret: cam.secret, elderId: elder.id, kind: 'camera', home })
     }
   }
   return devices

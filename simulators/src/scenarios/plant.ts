@@ -57,9 +57,10 @@ export function prepareTown(file: TownFile, assignments: readonly Assignment[], 
       const near = locate(file, elder, scenario.elder.home.near)
       elder.home = { ...pointFrom(near, scenario.elder.home.distanceM, scenario.elder.home.bearingDeg), radiusM: elder.home.radiusM }
     }
-    const wantsChild = arch.childInTown === true || JSON.stringify(scenario.days).includes('"child_home"')
+    const refs = [...scenario.days.flatMap((d) => (d.plan ?? []).map((step) => (step.do === 'go' ? step.to : ''))), ...Object.values(scenario.places).map((p) => p.from), scenario.elder.home?.near]
+    const wantsChild = arch.childInTown === true || refs.includes('child_home')
     if (wantsChild && !elder.habits.childHome) addChildHome(file, elder, rng)
-    if (arch.childInTown === false && elder.habits.childHome) delete elder.habits.childHome
+    if (arch.childInTown === false && !refs.includes('child_home') && elder.habits.childHome) delete elder.habits.childHome
     // Scenario places may be placed from each other: resolve in rounds until none is left.
     let pending = Object.entries(scenario.places)
     while (pending.length > 0) {
