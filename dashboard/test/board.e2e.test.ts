@@ -159,7 +159,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('operator board in a browser', 
       })
       await page.getByPlaceholder('对老人说的话').fill('张阿姨，社区工作人员马上给您打电话，请注意接听。')
       await page.getByTestId('voice-send').click()
-      await page.locator('[data-testid="voice-prompt"][data-status="played"]').filter({ hasText: '已播放' }).waitFor()
+      await page.locator('[data-testid="voice-prompt"][data-status="played"]').filter({ hasText: '已播放' }).filter({ hasText: '社区工作人员马上给您打电话' }).waitFor()
     }
     await screenshot(page, '08-elder-detail', { fullPage: true })
 

@@ -14,7 +14,7 @@ import { daysNeeded, loadSet } from './scenarios/load'
  * scenarios planted among them, a week compressed into a few minutes. Prints where to look,
  * the notices and voice prompts as they happen, and a scorecard at the end; the board stays
  * up until Ctrl-C. Ports: EG_HTTP_PORT (8080), EG_MQTT_PORT (18830: Mosquitto holds 1883 on
- * dev machines), EG_DEMO_POLICE_PORT (9090); EG_DEMO_SPEED (3000) and EG_DEMO_ELDERS (50).
+ * dev machines), EG_DEMO_POLICE_PORT (9090); EG_DEMO_SPEED (2500) and EG_DEMO_ELDERS (50).
  */
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name]
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const httpPort = env('EG_HTTP_PORT', 8080)
   const mqttPort = env('EG_MQTT_PORT', 18830)
   const policePort = env('EG_DEMO_POLICE_PORT', 9090)
-  const speed = env('EG_DEMO_SPEED', 3000)
+  const speed = env('EG_DEMO_SPEED', 2500)
   const elders = env('EG_DEMO_ELDERS', 50)
   const seed = env('EG_DEMO_SEED', 42)
   const scenarios = await loadSet('standard')

@@ -78,11 +78,21 @@ export async function loadCheckpoint(db: Queryable, tenantId: string): Promise<C
   return { scopes, savedAt }
 }
 
+/** The checkpoint rows as one JSON document, taken synchronously (the state keeps changing). */
+export function checkpointDocument(scopes: ReadonlyArray<[string, unknown]>): string {
+  return JSON.stringify(scopes.map(([scope, state]) => ({ scope, state })))
+}
+
 export async function saveCheckpoint(db: Db, tenantId: string, scopes: ReadonlyArray<[string, unknown]>): Promise<void> {
   if (scopes.length === 0) return
-  // One JSON document as one text parameter: pg sends it as is, where a text[] parameter
-  // would be escaped character by character on the event loop.
-  const document = JSON.stringify(scopes.map(([scope, state]) => ({ scope, state })))
+  await saveCheckpointDocument(db, tenantId, checkpointDocument(scopes))
+}
+
+/**
+ * One JSON document as one text parameter: pg sends it as is, where a text[] parameter would
+ * be escaped character by character on the event loop.
+ */
+export async function saveCheckpointDocument(db: Db, tenantId: string, document: string): Promise<void> {
   await db.query(
     `INSERT INTO rule_state (tenant_id, scope, state, updated_at)
      SELECT $1, e->>'scope', e->'state', now() FROM jsonb_array_elements($2::jsonb) AS e

@@ -6,7 +6,7 @@ import { escalateOverdue } from '../alerts/escalation'
 import type { Logger } from '../logger'
 import type { Db } from '../storage/db'
 import { streamTenantInputs } from '../storage/telemetry-queries'
-import { saveCheckpoint } from './engine-store'
+import { checkpointDocument, saveCheckpointDocument } from './engine-store'
 import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElders, refreshVenues, type TenantEngine } from './tenant-engine'
 
 /**
@@ -198,13 +198,36 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     }
   }
 
+  /**
+   * The snapshot is taken inside the serial chain (consistent, and after the findings of every
+   * input in it were stored); the write happens outside it, so a large checkpoint never holds
+   * up the next alert. Writes are serialised among themselves so an older snapshot cannot
+   * overwrite a newer one; a failed write marks its elders dirty again.
+   */
+  let writing: Promise<void> = Promise.resolve()
   async function checkpoint(full: boolean): Promise<void> {
-    for (const engine of engines.values()) {
-      if (!full && engine.dirty.size === 0) continue
-      const scopes = checkpointScopes(engine, full)
-      engine.dirty.clear()
-      await saveCheckpoint(db, engine.tenantId, scopes)
-    }
+    const snapshots = await serial(async () => {
+      const taken: Array<{ engine: TenantEngine; ids: string[]; document: string }> = []
+      for (const engine of engines.values()) {
+        if (!full && engine.dirty.size === 0) continue
+        const ids = [...engine.dirty]
+        taken.push({ engine, ids, document: checkpointDocument(checkpointScopes(engine, full)) })
+        engine.dirty.clear()
+      }
+      return taken
+    })
+    const write = writing.then(async () => {
+      for (const { engine, ids, document } of snapshots) {
+        try {
+          await saveCheckpointDocument(db, engine.tenantId, document)
+        } catch (err) {
+          for (const id of ids) engine.dirty.add(id)
+          throw err
+        }
+      }
+    })
+    writing = write.catch(() => undefined)
+    await write
   }
 
   const tickTimer = opts.clock === 'wall' ? setInterval(() => void runtime.tick(), opts.tickMs ?? 5_000) : null
@@ -256,7 +279,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
         }
       })
     },
-    checkpoint: (full = false) => serial(() => checkpoint(full)),
+    checkpoint: (full = false) => checkpoint(full),
     stats: () => ({ ...stats }),
     ruleNow(tenantId) {
       const engine = engines.get(tenantId)
@@ -267,7 +290,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       clearInterval(checkpointTimer)
       await runtime.idle()
       closed = true
-      await serial(() => checkpoint(true))
+      await checkpoint(true)
     },
   }
   return runtime

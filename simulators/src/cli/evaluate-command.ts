@@ -29,7 +29,7 @@ export const evaluateCommand: Command = {
     user: { type: 'string', default: 'admin', value: 'name', help: 'admin user (police stations need admin)' },
     password: { type: 'string', value: 'secret', help: 'password (or EG_ADMIN_PASSWORD); not needed with --self' },
     days: { type: 'string', value: 'n', help: 'days to simulate (default: the last scenario day, at least 7)' },
-    speed: { type: 'string', default: '4000', value: 'x', help: 'event seconds per wall second' },
+    speed: { type: 'string', default: '2000', value: 'x', help: 'event seconds per wall second (see README: faster runs see device lag as silence)' },
     copies: { type: 'string', default: '2', value: 'n', help: 'elders per scenario (recall over more than one elder)' },
     background: { type: 'string', default: '20', value: 'n', help: 'elders with ordinary weeks (false alerts count against precision)' },
     flakiness: { type: 'string', default: '0.3', value: '0..1', help: 'chance per device-day of a link drop' },
