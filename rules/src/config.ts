@@ -72,6 +72,12 @@ const rulesSchema = z.object({
   'device.removed': z.object({
     enabled,
     silenceMs: positiveMs.default(30 * MIN),
+    /**
+     * A watch taken off counts only if the elder is still away this long after (or after the
+     * absence began): elders take the watch off as they come through the door, and the fix
+     * that shows them home can arrive a moment after the removal.
+     */
+    removedGraceMs: ms.default(10 * MIN),
   }).prefault({}),
   'money.bank_after_venue': z.object({
     enabled,

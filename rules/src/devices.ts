@@ -40,9 +40,15 @@ export function checkSilence(env: Env, s: ElderState, from: number, now: number)
     }
   }
   const removed = rules['device.removed']
-  if (removed.enabled && s.place === 'away' && s.lastWatchTs !== null) {
+  if (!removed.enabled || s.place !== 'away') return
+  const plans = env.profile?.expectedAway ?? NO_PLANS
+  if (s.removedSince !== null) {
+    const ts = removalFireTs(s, removed.removedGraceMs)
+    if (ts > from && ts <= now && !inPlannedAbsence(ts, plans)) fireRemoved(env, s, ts)
+  }
+  if (s.lastWatchTs !== null) {
     const ts = s.lastWatchTs + removed.silenceMs
-    if (ts > from && ts <= now) {
+    if (ts > from && ts <= now && !inPlannedAbsence(ts, plans)) {
       fire(env, s, makeFinding(s, 'device.removed', 'orange', `silent|${s.lastWatchTs}`, ts,
         `${elderName(env, s)}'s watch went silent for ${minutes(removed.silenceMs)} min while away from home.`,
         { reason: 'silent', lastSeen: isoTime(s.lastWatchTs), silentMin: minutes(removed.silenceMs), awaySince: isoTime(s.placeSince), lastFix: where(s) }))
@@ -51,20 +57,47 @@ export function checkSilence(env: Env, s: ElderState, from: number, now: number)
 }
 
 /** Watch taken off (removed event or worn:false) while the elder is away. */
-export function checkRemoved(env: Env, s: ElderState, ts: number): void {
-  if (s.removedSince === null || s.place !== 'away' || !env.config.rules['device.removed'].enabled) return
-  fire(env, s, makeFinding(s, 'device.removed', 'orange', `off|${s.removedSince}`, Math.max(ts, s.removedSince),
-    `${elderName(env, s)}'s watch was taken off while away from home.`,
-    { reason: 'removed', removedAt: isoTime(s.removedSince), awaySince: isoTime(s.placeSince), lastFix: where(s) }))
+/**
+ * A removal fires once the elder has been away, watch off, for the grace period: from the
+ * later of the removal and the start of the absence (leaving home without the watch counts).
+ */
+function removalFireTs(s: ElderState, graceMs: number): number {
+  return Math.max(s.removedSince ?? 0, s.placeSince) + graceMs
 }
 
-export function setWorn(env: Env, s: ElderState, worn: boolean, ts: number): void {
+/**
+ * A registered planned absence (ElderProfile.expectedAway, e.g. a weekend at a child's home)
+ * is where the family knows the elder is: taking the watch off to charge it there, or a quiet
+ * watch, is not a removal "away from home" worth an orange alert.
+ */
+function inPlannedAbsence(ts: number, plans: ReadonlyArray<{ from: number; to: number }>): boolean {
+  for (const p of plans) if (p.from <= ts && ts < p.to) return true
+  return false
+}
+
+const NO_PLANS: ReadonlyArray<{ from: number; to: number }> = []
+
+function fireRemoved(env: Env, s: ElderState, ts: number): void {
+  fire(env, s, makeFinding(s, 'device.removed', 'orange', `off|${s.removedSince}`, ts,
+    `${elderName(env, s)}'s watch was taken off while away from home.`,
+    { reason: 'removed', removedAt: isoTime(s.removedSince ?? ts), awaySince: isoTime(s.placeSince), lastFix: where(s) }))
+}
+
+/** An absence has just begun: a removal whose grace already ran out fires now. */
+export function checkRemoved(env: Env, s: ElderState, ts: number): void {
+  const rule = env.config.rules['device.removed']
+  if (s.removedSince === null || s.place !== 'away' || !rule.enabled) return
+  const fireTs = removalFireTs(s, rule.removedGraceMs)
+  if (fireTs <= ts && !inPlannedAbsence(fireTs, env.profile?.expectedAway ?? NO_PLANS)) fireRemoved(env, s, fireTs)
+}
+
+/** The removal itself fires nothing yet: checkSilence fires it after the grace, if still away. */
+export function setWorn(_env: Env, s: ElderState, worn: boolean, ts: number): void {
   if (worn) {
     s.removedSince = null
     return
   }
   if (s.removedSince === null) s.removedSince = ts
-  checkRemoved(env, s, ts)
 }
 
 export function batteryLevel(env: Env, s: ElderState, d: DeviceState, deviceId: string, bat: number, ts: number): void {

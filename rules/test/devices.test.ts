@@ -12,6 +12,11 @@ describe('device and safety rules', () => {
     ['watch removed while away', [...track(at(0, 9), at(0, 10), 5 * MIN, () => NEAR), event(at(0, 10), 'removed')], at(0, 10, 20), ['device.removed:orange']],
     ['worn:false while away', [...track(at(0, 9), at(0, 10), 5 * MIN, () => NEAR), watch(at(0, 10), { worn: false })], at(0, 10, 20), ['device.removed:orange']],
     ['watch removed at home', [...track(at(0, 9), at(0, 10), 5 * MIN, () => HOME), event(at(0, 10), 'removed')], at(0, 10, 20), []],
+    ['watch removed away, checked within the grace', [...track(at(0, 9), at(0, 10), 5 * MIN, () => NEAR), event(at(0, 10), 'removed')], at(0, 10, 9), []],
+    // Taken off as the elder comes through the door: the home fix arrives a moment later.
+    ['watch taken off arriving home', [...track(at(0, 9), at(0, 10), 5 * MIN, () => NEAR), event(at(0, 10), 'removed'), watch(at(0, 10, 1), { lat: HOME.lat, lon: HOME.lon, acc: 20, src: 'gps', worn: false })], at(0, 11), []],
+    ['home fix and worn:false in one reading after a walk', [...track(at(0, 9), at(0, 10), 5 * MIN, () => NEAR), watch(at(0, 10, 1), { lat: HOME.lat, lon: HOME.lon, acc: 20, src: 'gps', worn: false })], at(0, 11), []],
+    ['left home without the watch', [...track(at(0, 8), at(0, 9), 5 * MIN, () => HOME), event(at(0, 9), 'removed'), ...track(at(0, 9, 5), at(0, 10), 5 * MIN, () => NEAR)], at(0, 10), ['device.removed:orange']],
     ['watch silent 40 min while away', track(at(0, 9), at(0, 10), 5 * MIN, () => NEAR), at(0, 10, 35), ['device.removed:orange']],
     ['watch silent 20 min while away', track(at(0, 9), at(0, 10), 5 * MIN, () => NEAR), at(0, 10, 15), []],
     ['watch dies at home: offline after 2 h, never removed', track(at(0, 9), at(0, 10), 5 * MIN, () => HOME), at(0, 13), ['device.offline:green']],
@@ -55,5 +60,16 @@ describe('device and safety rules', () => {
     expect(first.findings).toHaveLength(1)
     expect(advance(state, at(0, 14), ctx).findings).toHaveLength(0)
     expect(HOUR).toBe(3_600_000)
+  })
+})
+
+describe('device.removed during a registered planned absence', () => {
+  it('is not an alert: the family knows where the elder is (a weekend at a child’s home)', () => {
+    const planned = makeCtx({ elders: [{ id: 'e1', tenantId: 't1', name: 'e1', home: HOME, expectedAway: [{ from: at(0, 8), to: at(1, 20) }] }] })
+    const inputs = [...track(at(0, 9), at(0, 21), 5 * MIN, () => NEAR), event(at(0, 21), 'removed')]
+    const found = rulesOf(run(inputs, planned, at(1, 6)).findings)
+    expect(found.filter((r) => r.startsWith('device.removed'))).toEqual([])
+    // Without the plan, the same day is an orange alert.
+    expect(rulesOf(run(inputs, ctx, at(1, 6)).findings)).toContain('device.removed:orange')
   })
 })

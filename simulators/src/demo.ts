@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { localIso } from './core/clock'
 import { formatCount, Progress } from './core/progress'
+import { stopOnSignal } from './core/stop-signal'
 import { evaluate } from './evaluate/evaluation'
 import { formatScorecard } from './evaluate/scorecard'
 import { startSelfGateway } from './evaluate/self-gateway'
@@ -39,23 +40,7 @@ async function main(): Promise<void> {
   const days = Math.max(7, daysNeeded(scenarios))
   if (elders < scenarios.length) throw new Error(`EG_DEMO_ELDERS must be at least ${scenarios.length} (one per scenario)`)
 
-  let stopRequested = false
-  let wake: () => void = () => undefined
-  const stopSignal = new Promise<void>((resolve) => {
-    wake = resolve
-  })
-  const onSignal = () => {
-    if (stopRequested) {
-      console.error('\nforced exit')
-      process.exit(130)
-    }
-    stopRequested = true
-    console.log('\nstopping (Ctrl-C again to force) …')
-    wake()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-
+  const stop = stopOnSignal(() => console.log('\nstopping (Ctrl-C again to force) …'))
   const dashboard = fileURLToPath(new URL('../../dashboard/dist/index.html', import.meta.url))
   const gw = await startSelfGateway({ httpPort, mqttPort, host: process.env.EG_HOST ?? '127.0.0.1', logLevel: process.env.EG_LOG_LEVEL ?? 'warn' })
   const progress = new Progress()
@@ -77,7 +62,7 @@ async function main(): Promise<void> {
     ].join('\n'))
     const result = await evaluate({
       scenarios, httpUrl: gw.httpUrl, mqttUrl: gw.mqttUrl, password: gw.password,
-      seed, days, speed, copies: 1, background: elders - scenarios.length, policePort, stopSignal,
+      seed, days, speed, copies: 1, background: elders - scenarios.length, policePort, stopSignal: stop.promise,
       onPhase: (p) => say(p),
       onNotice: (n) => say(noticeLine(n)),
       onCommand: (deviceId, command, elderName) => say(`[voice prompt → ${elderName} (${deviceId})] ${command.text ?? ''} — acknowledged`),
@@ -87,9 +72,9 @@ async function main(): Promise<void> {
       },
     })
     say(`\n${formatScorecard(result, { set: 'standard', seed })}`)
-    if (!stopRequested) {
+    if (!stop.requested) {
       say(`\nthe week is over; the board stays up at ${gw.httpUrl}/ (admin / ${gw.password}). Ctrl-C to stop.`)
-      await stopSignal
+      await stop.promise
     }
   } finally {
     progress.done()

@@ -5,7 +5,8 @@ import { failingRules } from '../evaluate/score'
 import { formatScorecard } from '../evaluate/scorecard'
 import { startSelfGateway, type SelfGateway } from '../evaluate/self-gateway'
 import { daysNeeded, loadSet } from '../scenarios/load'
-import { interrupted, num, requireStr, str, UsageError, type Command } from './args'
+import { stopOnSignal } from '../core/stop-signal'
+import { num, requireStr, str, UsageError, type Command } from './args'
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
@@ -45,6 +46,7 @@ export const evaluateCommand: Command = {
     const days = str(values, 'days') !== undefined ? num(values, 'days', { integer: true, min: 1, max: 60 }) : Math.max(7, daysNeeded(scenarios))
     if (days < daysNeeded(scenarios)) throw new UsageError(`--days ${days} is shorter than the scenarios need (${daysNeeded(scenarios)})`)
     const seed = num(values, 'seed', { integer: true, min: 0 })
+    if (num(values, 'speed', { min: 1 }) > 5000) console.warn('warning: above ×5000 the wall-clock lag of a busy gateway becomes event minutes; expect "went silent" device alerts and late data')
     let self: SelfGateway | undefined
     let target: { httpUrl: string; mqttUrl: string; password: string }
     if (values.self === true) {
@@ -65,7 +67,7 @@ export const evaluateCommand: Command = {
         background: num(values, 'background', { integer: true, min: 0, max: 10_000 }),
         flakiness: num(values, 'flakiness', { min: 0, max: 1 }),
         policePort: num(values, 'police-port', { integer: true, min: 0, max: 65_535 }),
-        stopSignal: interrupted(),
+        stopSignal: stopOnSignal(() => console.log('\nstopping: scoring what has run so far (Ctrl-C again to force) …')).promise,
         onPhase: (p) => {
           progress.done()
           console.log(p)

@@ -111,11 +111,12 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationResul
     }
     const run = sim.summary()
 
-    phase('waiting for the gateway to settle (stored rows, alerts, notices and voice prompts stop changing)')
+    phase(interrupted ? 'interrupted: reading the alerts so far' : 'waiting for the gateway to settle (stored rows, alerts, notices and voice prompts stop changing)')
     const settleStarted = Date.now()
     const alerts = interrupted ? await fetchAlerts(api) : await waitUntilSettled(api, { extra: async () => `${receiver.stats.received}|${await metric(opts.httpUrl, 'eg_voice_prompt_transitions_total')}` })
     const settleMs = Date.now() - settleStarted
-    const truths = groundTruth(town, assignments, start)
+    // A stopped run scores only what it reached: expectations whose window had closed.
+    const truths = groundTruth(town, assignments, start).map((t) => (interrupted ? { ...t, expect: t.expect.filter((e) => e.deadline <= run.eventTo) } : t))
     const card = score(truths, alerts.map((a) => ({ id: a.id, elderId: a.elderId, rule: a.rule, level: a.level, firstAt: Date.parse(a.firstAt), summary: a.summary })))
     const byRule: Record<string, number> = {}
     for (const n of receiver.notices) if (n.audience === 'police') byRule[n.rule] = (byRule[n.rule] ?? 0) + 1
