@@ -11,7 +11,7 @@
  * (or of the tail, when there are no full chunks) were trimmed. Trimming drops whole chunks.
  */
 import type { RuleInput } from './input'
-import type { ElderSlot } from './state'
+import { NO_CHECKPOINT, type ElderSlot } from './state'
 
 /** Inputs per chunk: small enough that a half-empty tail costs little JSON, large enough to allocate rarely. */
 export const WINDOW_CHUNK = 32
@@ -108,4 +108,29 @@ export function resetWindow(slot: ElderSlot, inputs: readonly RuleInput[]): void
   slot.tailCount = 0
   slot.windowStart = 0
   for (const input of inputs) appendInput(slot, input)
+}
+
+/**
+ * The slot as it is checkpointed to storage: the live state and the emitted keys, without the
+ * lateness window and its intermediate snapshots. Those hold every input of the last
+ * `latenessMs` (hours of readings per elder) and serialising them stalled the gateway for up to
+ * a second per checkpoint; the inputs are in storage anyway. A restored slot starts a fresh
+ * window at its newest time: data arriving later than that is applied on top of the restored
+ * state, as if it had arrived in order — exact again once a new window has filled. Shares
+ * `live` and `emitted` with the slot, so serialise it at once.
+ */
+export function checkpointSlot(slot: ElderSlot): ElderSlot {
+  return {
+    newestTs: slot.newestTs,
+    live: slot.live,
+    chunks: [],
+    tail: newChunk(),
+    tailCount: 0,
+    windowStart: 0,
+    checkpoints: [{ ts: slot.newestTs, index: 0, state: slot.live }],
+    lastCheckpointTs: slot.newestTs,
+    trimCheckpointTs: NO_CHECKPOINT,
+    emitted: slot.emitted,
+    nextPruneTs: slot.nextPruneTs,
+  }
 }

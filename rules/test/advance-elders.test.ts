@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { advance, advanceElders, ingest, initialEngineState } from '../src/index'
+import { advance, advanceElders, checkpointSlot, ingest, initialEngineState } from '../src/index'
 import { busyWeek } from './support/scenario'
 import { LECTURE_AT, at, elder, keysOf, makeCtx, outing, sortInputs } from './support/world'
 
@@ -75,5 +75,27 @@ describe('re-delivered visits', () => {
     found.push(...advance(state, at(4, 12), ctx).findings)
     const levels = found.filter((f) => f.rule === 'venue.repeat').map((f) => f.level)
     expect(levels).toEqual(['yellow', 'orange'])
+  })
+})
+
+describe('checkpointSlot (what the gateway stores)', () => {
+  it('restores to the same findings for data that continues in order, and stays small', () => {
+    const ctx = makeCtx({ elders: [elder('e1'), elder('e2')] })
+    const inputs = busyWeek()
+    const end = at(5, 0)
+    const whole = initialEngineState()
+    const expected = keysOf([...ingest(whole, inputs, ctx).findings, ...advance(whole, end, ctx).findings])
+
+    const half = Math.floor(inputs.length / 2)
+    const before = initialEngineState()
+    const found = [...ingest(before, inputs.slice(0, half), ctx).findings]
+    const restored = JSON.parse(
+      JSON.stringify({ ...before, elders: Object.fromEntries(Object.entries(before.elders).map(([id, slot]) => [id, checkpointSlot(slot)])) }),
+    ) as typeof before
+    found.push(...ingest(restored, inputs.slice(half), ctx).findings, ...advance(restored, end, ctx).findings)
+    expect(keysOf(found)).toEqual(expected)
+    // The window is not in the checkpoint: far smaller than the slot it came from.
+    const full = JSON.stringify(before.elders['e1'])
+    expect(JSON.stringify(checkpointSlot(before.elders['e1']!)).length).toBeLessThan(full.length / 2)
   })
 })

@@ -1,5 +1,6 @@
 import {
   buildVenueIndex,
+  checkpointSlot,
   defaultRuleConfig,
   initialEngineState,
   parseRuleConfig,
@@ -86,8 +87,10 @@ export function checkpointScopes(engine: TenantEngine, full: boolean): Array<[st
   const ids = full ? Object.keys(state.elders) : [...engine.dirty]
   const scopes: Array<[string, unknown]> = []
   for (const id of ids) {
-    const elderState = state.elders[id]
-    if (elderState !== undefined) scopes.push([ELDER_SCOPE + id, elderState])
+    const slot = state.elders[id]
+    // Without the lateness window: its inputs are in storage, and serialising hours of them
+    // per elder stalled the event loop (see checkpointSlot in rules/src/window.ts).
+    if (slot !== undefined) scopes.push([ELDER_SCOPE + id, checkpointSlot(slot)])
   }
   const { elders: _elders, ...tenantPart } = state
   scopes.push([TENANT_SCOPE, tenantPart])
