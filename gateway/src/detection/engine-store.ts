@@ -83,11 +83,6 @@ export function checkpointDocument(scopes: ReadonlyArray<[string, unknown]>): st
   return JSON.stringify(scopes.map(([scope, state]) => ({ scope, state })))
 }
 
-export async function saveCheckpoint(db: Db, tenantId: string, scopes: ReadonlyArray<[string, unknown]>): Promise<void> {
-  if (scopes.length === 0) return
-  await saveCheckpointDocument(db, tenantId, checkpointDocument(scopes))
-}
-
 /**
  * One JSON document as one text parameter: pg sends it as is, where a text[] parameter would
  * be escaped character by character on the event loop.

@@ -1,5 +1,5 @@
 import { advance, advanceElders, ingest, type Finding, type RuleInput } from '../../../rules/src/index'
-import { applyFindings, type AlertChange } from '../alerts/alert-store'
+import { applyFindings } from '../alerts/alert-store'
 import type { AlertEffects } from '../alerts/effects'
 import { noAlertEffects } from '../alerts/effects'
 import { escalateOverdue } from '../alerts/escalation'
@@ -29,7 +29,6 @@ export interface DetectionOptions {
   tickMs?: number
   /** EG_CLOCK=event: event time that must pass between two evaluations of time-based rules. */
   eventStepMs?: number
-  onAlertChanges?: (changes: AlertChange[]) => void
   /** What alert changes cause (voice prompts, notices, the live stream): the outbox planners. */
   effects?: AlertEffects
   /** Alert lifecycle knobs: cool-down after resolve, and how long orange may wait for an ack. */
@@ -133,8 +132,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     stats.findings += findings.length
     for (let attempt = 0; ; attempt++) {
       try {
-        const changes = await applyFindings(db, findings, effects, opts.cooldownMs === undefined ? {} : { cooldownMs: opts.cooldownMs })
-        if (changes.length > 0) opts.onAlertChanges?.(changes)
+        await applyFindings(db, findings, effects, opts.cooldownMs === undefined ? {} : { cooldownMs: opts.cooldownMs })
         return
       } catch (err) {
         logger.error({ err: (err as Error).message, attempt }, 'storing findings failed; retrying')

@@ -137,19 +137,12 @@ export async function loadNoticeContext(tx: Queryable, tenantId: string, elderId
   }
 }
 
-export interface NewNotice {
-  id: string
-  tenantId: string
-  alertId: string
-  elderId: string
-  audience: NoticeAudience
-  policeStationId: string | null
-  contactIndex: number | null
-  targetUrl: string
-  format: NoticeFormat
-  level: RiskLevel
+/** A notice as the planner writes it: the addressing fields of Notice, plus what is sent. */
+export type NewNotice = Pick<
+  Notice,
+  'id' | 'tenantId' | 'alertId' | 'elderId' | 'audience' | 'policeStationId' | 'contactIndex' | 'targetUrl' | 'format' | 'level' | 'contentType'
+> & {
   body: string
-  contentType: string
   createdAt: Date
   deadlineAt: Date
   /** Set for a notice that cannot be sent at all (no station, no secret): stored as failed. */

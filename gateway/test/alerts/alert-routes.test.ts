@@ -1,17 +1,9 @@
-import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RuleId } from '../../../rules/src/index'
-import { alertRoutes } from '../../src/alerts/alert-routes'
 import { applyFindings, type Alert } from '../../src/alerts/alert-store'
 import { noAlertEffects } from '../../src/alerts/effects'
 import type { RiskLevel } from '../../src/alerts/levels'
-import { createAlertLifecycle } from '../../src/alerts/lifecycle'
-import { loadConfig } from '../../src/config'
-import { buildHttpApp } from '../../src/http/app'
-import { createMetrics } from '../../src/metrics'
-import { createDeviceAuthenticator } from '../../src/registry/device-auth'
 import { ApiClient } from '../../../test/support/api-client'
-import { silentLogger } from '../../../test/support/databases'
 import { startTestGateway, type TestGateway } from '../../../test/support/gateway'
 import { finding, T0 } from './fixtures'
 
@@ -22,34 +14,9 @@ interface ErrorView {
   error: { code: string; message: string; fields?: Array<{ path: string; message: string }> }
 }
 
-/**
- * The alert routes over real HTTP against a real gateway and its PostgreSQL database. Until
- * gateway.ts mounts alertRoutes, the suite mounts them itself on a second HTTP app over the
- * same database and sessions (same tokens work); once mounted, it uses the gateway's own port.
- */
-async function alertApiBase(t: TestGateway): Promise<{ baseUrl: string; close(): Promise<void> }> {
-  const probe = await t.api.raw('GET', '/api/v1/alerts/sla')
-  if (probe.status !== 404) return { baseUrl: t.api.baseUrl, close: async () => {} }
-  const db = t.gateway.db
-  const config = loadConfig({ EG_DATA_DIR: 'memory://', EG_DOCS: 'false', EG_LOG_LEVEL: 'silent' })
-  const app: FastifyInstance = await buildHttpApp({
-    db,
-    config,
-    logger: silentLogger,
-    metrics: createMetrics(),
-    deviceAuth: createDeviceAuthenticator(db, { cacheTtlMs: 1_000 }),
-    health: async () => ({}),
-    plugins: [alertRoutes({ db, lifecycle: createAlertLifecycle({ db, effects: noAlertEffects }) })],
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  return { baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() }
-}
-
+/** The alert routes over real HTTP against a real gateway and its PostgreSQL database. */
 describe('alert routes (real gateway)', () => {
   let t: TestGateway
-  let alertsServer: { baseUrl: string; close(): Promise<void> }
   let admin: ApiClient
   let operator: ApiClient
   let police: ApiClient
@@ -59,8 +26,7 @@ describe('alert routes (real gateway)', () => {
 
   beforeAll(async () => {
     t = await startTestGateway()
-    alertsServer = await alertApiBase(t)
-    admin = new ApiClient(alertsServer.baseUrl)
+    admin = new ApiClient(t.api.baseUrl)
     admin.token = t.api.token
     const station = await t.api.request<{ id: string }>('POST', '/api/v1/police-stations', {
       name: 'Huangpu station',
@@ -70,15 +36,14 @@ describe('alert routes (real gateway)', () => {
     })
     operatorId = (await t.api.request<{ id: string }>('POST', '/api/v1/users', { username: 'otto', password: 'operator-pass-1', role: 'operator' })).id
     await t.api.request('POST', '/api/v1/users', { username: 'pol', password: 'police-pass-1', role: 'police', policeStationId: station.id })
-    operator = new ApiClient(alertsServer.baseUrl)
+    operator = new ApiClient(t.api.baseUrl)
     await operator.login('otto', 'operator-pass-1')
-    police = new ApiClient(alertsServer.baseUrl)
+    police = new ApiClient(t.api.baseUrl)
     await police.login('pol', 'police-pass-1')
     stationElder = (await t.api.request<{ id: string }>('POST', '/api/v1/elders', { name: 'Wang', home: { lat: 31.23, lon: 121.47 }, policeStationId: station.id })).id
     otherElder = (await t.api.request<{ id: string }>('POST', '/api/v1/elders', { name: 'Li', home: { lat: 31.24, lon: 121.48 } })).id
   })
   afterAll(async () => {
-    await alertsServer?.close()
     await t?.stop()
     await t?.drop()
   })
