@@ -39,7 +39,9 @@ export function VoiceBox(props: { elderId: string; devices: readonly Device[] })
     try {
       const answer = await api<{ commandId: string }>('POST', `/devices/${encodeURIComponent(target)}/voice`, { text: text.trim() })
       const placeholder: VoicePrompt = { id: answer.commandId, elderId: props.elderId, deviceId: target, text: text.trim(), status: 'queued', createdAt: new Date().toISOString() }
-      setPrompts((known) => mergePrompts([], [placeholder, ...known.filter((p) => p.id !== answer.commandId)]))
+      // The stream may already have reported this prompt (sent, even played) before the POST
+      // answered: the placeholder only fills in when it has not, never overwrites it.
+      setPrompts((known) => (known.some((p) => p.id === answer.commandId) ? known : mergePrompts([placeholder], known)))
       setText('')
     } catch (err) {
       setError(isMissingRoute(err) ? t('missingRoute') : err instanceof ApiError ? err.message : String(err))
