@@ -17,7 +17,7 @@ export const policeCommand: Command = {
     port: { type: 'string', default: '9090', value: 'port', help: 'port to listen on (0: any free port)' },
     host: { type: 'string', default: '127.0.0.1', value: 'addr', help: 'address to listen on' },
     town: { type: 'string', value: 'file', help: 'town file: the station and contact secrets' },
-    secret: { type: 'string', value: 'secret', help: 'a signing secret accepted on every path (instead of or besides --town)' },
+    secret: { type: 'string', value: 'secret', help: 'a signing secret accepted on every path (instead of or besides --town; or EG_SIM_RECEIVER_SECRET)' },
     'fail-first': { type: 'string', default: '0', value: 'n', help: 'answer 503 to the first n signed deliveries (to see retries)' },
     receipts: { type: 'boolean', help: 'send a signed receipt {status: received, caseNumber} to each notice\'s receiptUrl' },
     gateway: { type: 'string', value: 'url', help: 'gateway base URL for relative receipt URLs (default: the town\'s)' },
@@ -26,7 +26,7 @@ export const policeCommand: Command = {
   async run(values) {
     const townPath = str(values, 'town')
     const town = townPath ? await Town.load(townPath) : undefined
-    const secret = str(values, 'secret')
+    const secret = str(values, 'secret') ?? (process.env.EG_SIM_RECEIVER_SECRET || undefined)
     if (!town && !secret) throw new UsageError('give --town or --secret (the signing secret)')
     const gatewayUrl = str(values, 'gateway') ?? town?.file.gatewayUrl
     const receiver = new NoticeReceiver({

@@ -23,6 +23,7 @@ export const seedCommand: Command = {
     seed: { type: 'string', default: '42', value: 'n', help: 'seed of the town layout, names and habits' },
     out: { type: 'string', default: 'town.json', value: 'file', help: 'town file to write' },
     'police-url': { type: 'string', default: 'http://127.0.0.1:9090', value: 'url', help: 'base URL of the simulated police/family receiver (`police` command)' },
+    'receiver-secret': { type: 'string', value: 'secret', help: 'one signing secret for the station and all contacts (or EG_SIM_RECEIVER_SECRET; default: random per receiver)' },
     format: { type: 'string', default: 'json', value: 'json|cap', help: 'police notice format' },
     centre: { type: 'string', value: 'lat,lon', help: 'town centre (default: a county town at 30.7522,120.7585)' },
     'radius-km': { type: 'string', default: '5', value: 'km', help: 'town radius' },
@@ -47,6 +48,7 @@ export const seedCommand: Command = {
         receiverUrl: requireStr(values, 'police-url'),
         radiusKm: num(values, 'radius-km', { min: 0.5, max: 50 }),
         policeFormat: format,
+        ...receiverSecret(str(values, 'receiver-secret') ?? process.env.EG_SIM_RECEIVER_SECRET),
         ...(centre ? { centre } : {}),
       }),
     )
@@ -72,4 +74,11 @@ export const seedCommand: Command = {
       ].join('\n'),
     )
   },
+}
+
+function receiverSecret(value: string | undefined): { receiverSecret?: string } {
+  if (value === undefined || value === '') return {}
+  // The gateway refuses short webhook secrets; say so here rather than after seeding half a town.
+  if (value.length < 16) throw new UsageError('--receiver-secret must be at least 16 characters')
+  return { receiverSecret: value }
 }

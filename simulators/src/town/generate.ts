@@ -18,6 +18,12 @@ export interface TownOptions {
   centre?: LatLon
   radiusKm?: number
   policeFormat?: 'json' | 'cap'
+  /**
+   * One signing secret for the station and every contact, instead of a random one each: for a
+   * deployment (docker-compose's sim profile) where the receiver runs before the town file exists
+   * and is told the secret through the environment.
+   */
+  receiverSecret?: string
 }
 
 /** A county town in the Yangtze delta: the numbers are only a plausible backdrop. */
@@ -119,13 +125,13 @@ export function generateTown(opts: TownOptions): TownFile {
         ...(childHome ? { childHome } : {}),
       },
       profile: profile(er, age),
-      contacts: [{ name: child, relation: '女儿', phone: mobile(er), webhookUrl: `${receiver}/family/${key}`, secret: secret() }],
+      contacts: [{ name: child, relation: '女儿', phone: mobile(er), webhookUrl: `${receiver}/family/${key}`, secret: opts.receiverSecret ?? secret() }],
     })
   }
 
   return {
     version: 1, note: TOWN_FILE_NOTE, seed: opts.seed, centre, radiusKm: radiusM / 1000, utcOffsetMin: DEFAULT_UTC_OFFSET_MIN,
-    policeStation: { name: '城关派出所', webhookUrl: `${receiver}/police`, secret: secret(), format: opts.policeFormat ?? 'json' },
+    policeStation: { name: '城关派出所', webhookUrl: `${receiver}/police`, secret: opts.receiverSecret ?? secret(), format: opts.policeFormat ?? 'json' },
     elders, venues, places,
   }
 }
