@@ -40,15 +40,26 @@ const isActive = (a: Alert) => a.status !== 'resolved'
 /**
  * Unresolved before resolved; then open (unanswered) before acknowledged; then the most
  * severe; then the newest. A new red SOS lands on top.
+ *
+ * The order is one number per alert (rank × 10^13 + lastAt ms; lastAt stays below 10^13 until
+ * the year 2286), computed once per alert object: with 10,000 alerts a sort that parsed dates
+ * in every comparison took ~60 ms per stream update (npm run bench:board).
  */
+const sortKeys = new WeakMap<Alert, number>()
+
+function sortKey(alert: Alert): number {
+  let key = sortKeys.get(alert)
+  if (key === undefined) {
+    const last = Date.parse(alert.lastAt)
+    const rank = (isActive(alert) ? 8 : 0) + (alert.status === 'open' ? 4 : 0) + LEVEL_RANK[alert.level]
+    key = rank * 1e13 + (Number.isNaN(last) ? 0 : last)
+    sortKeys.set(alert, key)
+  }
+  return key
+}
+
 export function compareAlerts(a: Alert, b: Alert): number {
-  return (
-    Number(isActive(b)) - Number(isActive(a)) ||
-    Number(b.status === 'open') - Number(a.status === 'open') ||
-    LEVEL_RANK[b.level] - LEVEL_RANK[a.level] ||
-    Date.parse(b.lastAt) - Date.parse(a.lastAt) ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  )
+  return sortKey(b) - sortKey(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }
 
 export function matches(alert: Alert, f: AlertFilter): boolean {
@@ -59,9 +70,25 @@ export function matches(alert: Alert, f: AlertFilter): boolean {
   return alert.status === f.status
 }
 
-export function visibleAlerts(all: ReadonlyMap<string, Alert>, f: AlertFilter): Alert[] {
+/**
+ * The alerts the filter lets through, in board order. Given the previous result, it starts
+ * from that order (current copies of its alerts, then the alerts it did not hold), so a stream
+ * update of a few alerts re-sorts an almost sorted array: V8's TimSort does that in about n
+ * comparisons instead of n log n.
+ */
+export function visibleAlerts(all: ReadonlyMap<string, Alert>, f: AlertFilter, previous?: readonly Alert[]): Alert[] {
   const out: Alert[] = []
-  for (const alert of all.values()) if (matches(alert, f)) out.push(alert)
+  if (previous === undefined) {
+    for (const alert of all.values()) if (matches(alert, f)) out.push(alert)
+    return out.sort(compareAlerts)
+  }
+  const held = new Set<string>()
+  for (const old of previous) {
+    held.add(old.id)
+    const current = all.get(old.id)
+    if (current !== undefined && matches(current, f)) out.push(current)
+  }
+  for (const alert of all.values()) if (!held.has(alert.id) && matches(alert, f)) out.push(alert)
   return out.sort(compareAlerts)
 }
 

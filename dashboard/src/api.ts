@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** VALIDATION_FAILED: which fields failed and why (`path` as the gateway names it). */
+    readonly fields: ReadonlyArray<{ path: string; message: string }> = [],
   ) {
     super(message)
   }
@@ -40,9 +42,9 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     json = null
   }
   if (!res.ok) {
-    const error = (json as { error?: { code?: string; message?: string } } | null)?.error
+    const error = (json as { error?: { code?: string; message?: string; fields?: Array<{ path: string; message: string }> } } | null)?.error
     if (res.status === 401 && !path.startsWith('/auth/login')) for (const l of unauthorisedListeners) l()
-    throw new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? res.statusText)
+    throw new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? res.statusText, error?.fields ?? [])
   }
   return json as T
 }
@@ -63,4 +65,9 @@ export async function fetchAll<T>(path: string, max = 20_000): Promise<T[]> {
 export function isMissingRoute(err: unknown): boolean {
   // The gateway's not-found handler says "no route …"; a missing record is a 404 too.
   return err instanceof ApiError && ((err.status === 404 && err.message.startsWith('no route')) || err.status === 405)
+}
+
+/** A 400's failing fields by the path the gateway names (`password`, `config.rules.venue.repeat.yellowVisits`). */
+export function fieldErrorsOf(err: unknown): Map<string, string> {
+  return new Map(err instanceof ApiError ? err.fields.map((f) => [f.path, f.message]) : [])
 }

@@ -6,12 +6,16 @@ import { setTitleBadge, unlockAudio } from './cue'
 import { alertsStore, loadAlerts, loadElders, resetData } from './data'
 import { langStore, setLang, translate, useT, type MessageKey } from './i18n'
 import { BoardPage } from './pages/board'
-import { ComingPage } from './pages/coming'
 import { DevicesPage } from './pages/devices'
 import { ElderPage } from './pages/elder'
 import { LoginPage } from './pages/login'
+import { MapPage } from './pages/map'
 import { NoticesPage } from './pages/notices'
+import { ReportsPage } from './pages/reports'
 import { RiskPage } from './pages/risk'
+import { RulesPage } from './pages/rules'
+import { UsersPage } from './pages/users'
+import { VenuesPage } from './pages/venues'
 import { Link, navigate, routeStore } from './router'
 import { saveSession, sessionStore, type Session } from './session'
 import { useStore } from './store'
@@ -56,8 +60,15 @@ const NAV: Array<{ path: string; key: MessageKey }> = [
   { path: '/venues', key: 'nav_venues' },
   { path: '/rules', key: 'nav_rules' },
   { path: '/reports', key: 'nav_reports' },
+  { path: '/users', key: 'nav_users' },
 ]
-const COMING = new Set(['/map', '/venues', '/rules', '/reports'])
+/**
+ * Pages police users do not get: they see red alerts of their own station only, and the API
+ * refuses them the registry (devices, venues, candidates) and the reports.
+ */
+const STAFF_ONLY = new Set(['/devices', '/map', '/venues', '/reports', '/rules'])
+/** Shown to admins only (the page itself says "no permission" to anyone else who opens it). */
+const ADMIN_ONLY = new Set(['/users'])
 
 function pageFor(path: string): { page: JSX.Element; title: MessageKey } {
   const elder = /^\/elders\/([^/]+)$/.exec(path)
@@ -65,8 +76,11 @@ function pageFor(path: string): { page: JSX.Element; title: MessageKey } {
   if (path === '/risk') return { page: <RiskPage />, title: 'nav_risk' }
   if (path === '/notices') return { page: <NoticesPage />, title: 'nav_notices' }
   if (path === '/devices') return { page: <DevicesPage />, title: 'nav_devices' }
-  const stub = NAV.find((n) => n.path === path && COMING.has(path))
-  if (stub !== undefined) return { page: <ComingPage title={stub.key} />, title: stub.key }
+  if (path === '/map') return { page: <MapPage />, title: 'nav_map' }
+  if (path === '/venues') return { page: <VenuesPage />, title: 'nav_venues' }
+  if (path === '/reports') return { page: <ReportsPage />, title: 'nav_reports' }
+  if (path === '/rules') return { page: <RulesPage />, title: 'nav_rules' }
+  if (path === '/users') return { page: <UsersPage />, title: 'nav_users' }
   return { page: <BoardPage />, title: 'nav_board' }
 }
 
@@ -91,8 +105,8 @@ function Shell(props: { session: Session }): JSX.Element {
           )}
         </div>
         <nav class="nav">
-          {NAV.map((n) => (
-            <Link href={n.path} class={`${path === n.path ? 'active' : ''}${COMING.has(n.path) ? ' coming' : ''}`}>
+          {NAV.filter((n) => (!STAFF_ONLY.has(n.path) || props.session.user.role !== 'police') && (!ADMIN_ONLY.has(n.path) || props.session.user.role === 'admin')).map((n) => (
+            <Link href={n.path} class={path === n.path ? 'active' : ''}>
               {t(n.key)}
             </Link>
           ))}

@@ -1,9 +1,15 @@
+import { activityEn, activityZh } from './i18n-activity'
+import { devicesEn, devicesZh } from './i18n-devices'
+import { mapEn, mapZh } from './i18n-map'
 import { Store, useStore } from './store'
 
 /** Chinese first (the operators' language), English second; the choice is kept per browser. */
 export type Lang = 'zh' | 'en'
 
 const zh = {
+  ...mapZh,
+  ...activityZh,
+  ...devicesZh,
   appName: '养老守护 告警看板',
   signIn: '登录',
   signOut: '退出',
@@ -23,8 +29,7 @@ const zh = {
   nav_venues: '场所',
   nav_rules: '规则',
   nav_reports: '报表',
-  coming: '即将推出',
-  comingText: '此页面将在后续版本提供。',
+  nav_users: '用户',
   level_red: '红',
   level_orange: '橙',
   level_yellow: '黄',
@@ -116,11 +121,40 @@ const zh = {
   newRed: '新红色告警',
   riskSince: '自',
   none: '无',
+  // Reports (issue 6)
+  report_day: '日报',
+  report_week: '周报',
+  report_from: '起始日期',
+  report_to: '截止日期',
+  report_export: '导出 CSV',
+  report_bucket_day: '日期',
+  report_bucket_week: '周（自周一）',
+  report_total: '合计',
+  report_by_rule: '按规则',
+  report_by_level: '按等级',
+  report_by_area: '按片区',
+  report_by_disposition: '按处置结果',
+  report_no_area: '未分片区',
+  report_unresolved: '未结案',
+  report_sla: '确认时效（橙、红告警）',
+  report_sla_within: '目标内确认',
+  report_sla_median: '确认用时中位数',
+  report_sla_p90: '确认用时 P90',
+  report_sla_breached: '超时确认',
+  report_sla_unacked: '未确认',
+  report_sla_target: '目标',
+  report_minutes: '分钟',
+  report_seconds: '秒',
+  report_time_zone: '时区',
+  noPermission: '您的账号无权查看此页面',
 }
 
 export type MessageKey = keyof typeof zh
 
 const en: Record<MessageKey, string> = {
+  ...mapEn,
+  ...activityEn,
+  ...devicesEn,
   appName: 'eldergate alert board',
   signIn: 'Sign in',
   signOut: 'Sign out',
@@ -140,8 +174,7 @@ const en: Record<MessageKey, string> = {
   nav_venues: 'Venues',
   nav_rules: 'Rules',
   nav_reports: 'Reports',
-  coming: 'Coming',
-  comingText: 'This page comes in a later version.',
+  nav_users: 'Users',
   level_red: 'RED',
   level_orange: 'ORANGE',
   level_yellow: 'YELLOW',
@@ -233,6 +266,32 @@ const en: Record<MessageKey, string> = {
   newRed: 'new red alerts',
   riskSince: 'since',
   none: 'none',
+  // Reports (issue 6)
+  report_day: 'Daily',
+  report_week: 'Weekly',
+  report_from: 'From',
+  report_to: 'To',
+  report_export: 'Export CSV',
+  report_bucket_day: 'Day',
+  report_bucket_week: 'Week (from Monday)',
+  report_total: 'Total',
+  report_by_rule: 'By rule',
+  report_by_level: 'By level',
+  report_by_area: 'By area',
+  report_by_disposition: 'By disposition',
+  report_no_area: 'No area',
+  report_unresolved: 'Unresolved',
+  report_sla: 'Acknowledgement (orange and red alerts)',
+  report_sla_within: 'Acknowledged within target',
+  report_sla_median: 'Median time to acknowledge',
+  report_sla_p90: 'P90 time to acknowledge',
+  report_sla_breached: 'Acknowledged late',
+  report_sla_unacked: 'Not acknowledged',
+  report_sla_target: 'target',
+  report_minutes: 'min',
+  report_seconds: 's',
+  report_time_zone: 'Time zone',
+  noPermission: 'Your account may not see this page',
 }
 
 const RULES: Record<string, { zh: string; en: string }> = {
@@ -275,9 +334,18 @@ export function useT(): { t: (key: MessageKey) => string; lang: Lang; rule: (id:
 }
 
 /** Dates as the operator reads them: local time, 24 h. */
+// One formatter per language: toLocaleString builds a new Intl.DateTimeFormat on every call,
+// which at a screenful of rows per stream update was a measurable part of each render.
+const timeFormats = new Map<Lang, Intl.DateTimeFormat>()
+
 export function formatTime(lang: Lang, iso: string | number | null | undefined): string {
   if (iso === null || iso === undefined) return '—'
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return '—'
-  return d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
+  let format = timeFormats.get(lang)
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
+    timeFormats.set(lang, format)
+  }
+  return format.format(d)
 }

@@ -63,6 +63,19 @@ export interface Device {
   online: boolean
   lastSeenAt: string | null
   battery: number | null
+  /** Messages the gateway dropped as invalid (exact count; the dead letters keep only the newest). */
+  rejected: { count: number; lastAt: string | null; lastReason: string | null }
+}
+
+/** GET /dead-letters: one rejected device payload, kept as evidence (bounded, newest first). */
+export interface DeadLetter {
+  id: number
+  receivedAt: number
+  deviceId?: string
+  channel: string
+  reason: string
+  message: string
+  payload: string
 }
 
 export interface Reading {
@@ -86,6 +99,24 @@ export interface DeviceEvent {
 export interface Telemetry {
   items: Reading[]
   events: DeviceEvent[]
+}
+
+/** GET /elders/:id/activity: one elder's readings summed per hour (hours without readings absent). */
+export interface ActivityHour {
+  at: string
+  readings: number
+  steps: number | null
+  hrMean: number | null
+  hrMin: number | null
+  hrMax: number | null
+  fixes: number
+}
+
+export interface ElderActivity {
+  elderId: string
+  from: string
+  to: string
+  hours: ActivityHour[]
 }
 
 export type VoiceStatus = 'queued' | 'sent' | 'delivered' | 'played' | 'failed' | 'expired' | 'suppressed'
@@ -135,4 +166,141 @@ export interface AlertChangePayload {
   actor?: string | null
   previousLevel?: RiskLevel | null
   alert: Alert
+}
+
+/* ---- Rules and users (admin pages, issue 6) ---- */
+
+/** `GET /api/v1/rules`: the effective config (defaults filled in) and the stored overrides. */
+export interface RulesState {
+  version: number
+  updatedBy: string | null
+  updatedAt: string | null
+  note: string | null
+  stored: Record<string, unknown>
+  config: RuleConfigShape
+  defaults: RuleConfigShape
+}
+
+/** The parts of rules/src/config.ts the board edits: per-rule parameters by rule id. */
+export interface RuleConfigShape {
+  rules: Record<string, Record<string, unknown>>
+  [section: string]: unknown
+}
+
+export interface RuleVersion {
+  version: number
+  config: unknown
+  createdBy: string
+  note: string | null
+  createdAt: string
+}
+
+/** One finding of a backtest (rules/src/types.ts Finding). */
+export interface BacktestFinding {
+  rule: string
+  elderId: string | null
+  level: RiskLevel
+  dedupKey: string
+  ts: number
+  summary: string
+}
+
+/** `POST /api/v1/rules/backtest` (gateway/src/detection/backtest.ts). */
+export interface BacktestResult {
+  from: string
+  to: string
+  inputs: number
+  tooLate: number
+  findings: number
+  counts: Record<string, Partial<Record<RiskLevel, number>>>
+  samples: BacktestFinding[]
+}
+
+/** `GET /api/v1/users`: never a password or its hash. */
+export interface UserAccount {
+  id: string
+  username: string
+  role: Role
+  policeStationId: string | null
+  displayName: string | null
+  disabled: boolean
+  createdAt: string
+}
+
+export interface PoliceStation {
+  id: string
+  name: string
+}
+
+/* ---- Map and venues (issue 6) ---- */
+export const VENUE_KINDS = ['sales', 'investment', 'travel', 'bank', 'care', 'hospital', 'other'] as const
+export type VenueKind = (typeof VENUE_KINDS)[number]
+/** DESIGN §4: risky by default (the gateway decides; the board emphasises these). */
+export const RISKY_VENUE_KINDS: ReadonlySet<VenueKind> = new Set(['sales', 'investment', 'travel'])
+
+/** A venue is a circle (lat, lon, radiusM) or a polygon of [lat, lon] vertices. */
+export interface Venue {
+  id: string
+  name: string
+  kind: VenueKind
+  risky: boolean
+  lat: number | null
+  lon: number | null
+  radiusM: number | null
+  polygon: Array<[number, number]> | null
+  address: string | null
+}
+
+/** A place several elders gathered at on several days (crowd detection), not yet a venue. */
+export interface VenueCandidate {
+  id: string
+  lat: number
+  lon: number
+  radiusM: number
+  /** The days elders gathered there (only the count is shown). */
+  days: unknown[]
+  elderIds: string[]
+  status: 'new' | 'promoted' | 'dismissed'
+  venueId: string | null
+  firstAt: string
+  lastAt: string
+}
+
+/** `GET /api/v1/board-config`: map tiles (null = no tile server, plain background). */
+export interface BoardConfig {
+  tileUrl: string | null
+  attribution: string | null
+  tenantName: string
+}
+
+/* ---- Reports (issue 6): `GET /api/v1/reports/alerts` (gateway/src/reports/alert-report.ts) ---- */
+export type ReportPeriod = 'day' | 'week'
+
+export interface AlertReportRow {
+  /** 'YYYY-MM-DD': the local day, or the Monday of the ISO week. */
+  bucket: string
+  rule: string
+  level: RiskLevel
+  area: string | null
+  disposition: Disposition | null
+  count: number
+}
+
+export interface AlertReport {
+  period: ReportPeriod
+  from: string
+  to: string
+  timeZone: string
+  rows: AlertReportRow[]
+  /** byArea counts elders without an area under "—"; byDisposition unresolved alerts under "unresolved". */
+  totals: { total: number; byRule: Record<string, number>; byLevel: Record<string, number>; byArea: Record<string, number>; byDisposition: Record<string, number> }
+  sla: {
+    targetMinutes: number
+    acknowledged: number
+    withinTarget: number
+    breached: number
+    unacknowledged: number
+    medianAckMinutes: number | null
+    p90AckMinutes: number | null
+  }
 }

@@ -46,6 +46,26 @@ describe('alert board model', () => {
     expect(visibleAlerts(all, { ...defaultFilter, status: 'all' })).toHaveLength(4)
   })
 
+  it('sorts from the previous order to exactly what a fresh sort gives, through updates and filter changes', () => {
+    const levels = ['red', 'orange', 'yellow', 'green'] as const
+    const statuses = ['open', 'acknowledged', 'resolved'] as const
+    let seed = 7
+    const next = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % n
+    const random = (id: string, minute: number) =>
+      alert(id, { level: levels[next(4)], status: statuses[next(3)], rule: next(2) === 0 ? 'safety.sos' : 'venue.repeat', lastAt: iso(next(50)), updatedAt: iso(minute) })
+    let all = mergeAlerts(new Map(), Array.from({ length: 300 }, (_, i) => random(`a${i}`, 0)))
+    let filter = defaultFilter
+    let rows = visibleAlerts(all, filter)
+    for (let step = 1; step <= 60; step++) {
+      // Changed copies of old alerts, new alerts, and now and then another filter.
+      all = mergeAlerts(all, Array.from({ length: 5 }, (_, i) => random(i < 3 ? `a${next(300)}` : `n${step}-${i}`, step)))
+      if (step % 15 === 0) filter = { ...defaultFilter, status: step % 30 === 0 ? 'all' : 'open', rule: step % 45 === 0 ? 'safety.sos' : '' }
+      rows = visibleAlerts(all, filter, rows)
+      expect(rows.map((a) => `${a.id}@${a.updatedAt}`)).toEqual(visibleAlerts(all, filter).map((a) => `${a.id}@${a.updatedAt}`))
+    }
+    expect(rows.length).toBeGreaterThan(0)
+  })
+
   it('counts unanswered red alerts for the title badge', () => {
     const all = mergeAlerts(new Map(), [alert('a'), alert('b', { status: 'acknowledged' }), alert('c', { level: 'orange' }), alert('d')])
     expect(unansweredRed(all)).toBe(2)

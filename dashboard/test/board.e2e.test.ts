@@ -133,7 +133,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('operator board in a browser', 
   it('shows the risk list, elder detail with trail and 喊话 status, notices and devices', async () => {
     const watch = await device(2)
     const base = Date.now() - 3_600_000
-    const trail = Array.from({ length: 12 }, (_, i) => ({ ts: base + i * 300_000, lat: 31.23 + i * 0.0008, lon: 121.47 + (i % 4) * 0.0006, acc: 10, src: 'gps', hr: 68 + (i % 5) * 4, bat: 80 - i }))
+    const trail = Array.from({ length: 12 }, (_, i) => ({ ts: base + i * 300_000, lat: 31.23 + i * 0.0008, lon: 121.47 + (i % 4) * 0.0006, acc: 10, src: 'gps', hr: 68 + (i % 5) * 4, bat: 80 - i, steps: 2000 + i * 50 }))
     await watch.publishAsync(`eg/v1/${devices[2]?.id}/telemetry`, JSON.stringify(trail), { qos: 1 })
     await gw.gateway.settle()
     await gw.api.request('PATCH', `/api/v1/elders/${devices[2]?.elderId}`, {
@@ -151,6 +151,24 @@ describe.skipIf(!hasChromium && !process.env.CI)('operator board in a browser', 
     await page.getByTestId('elder-name').filter({ hasText: '张阿姨-2' }).waitFor()
     await page.locator('[data-testid="trail"] polyline').waitFor()
     await page.locator('[data-testid="sparkline"] polyline').waitFor()
+    {
+      // The hourly activity chart: one bar per hour of the trail, each the steps of its hour.
+      const perHour = new Map<string, number[]>()
+      for (const r of trail) {
+        const at = new Date(Math.floor(r.ts / 3_600_000) * 3_600_000).toISOString()
+        perHour.set(at, [...(perHour.get(at) ?? []), r.steps])
+      }
+      const expected = [...perHour].map(([at, steps]) => [at, String(Math.max(...steps) - Math.min(...steps))])
+      const bars = page.locator('[data-testid="activity-chart"][data-range="24h"] .activity-bar')
+      await bars.nth(expected.length - 1).waitFor()
+      const drawn = await bars.evaluateAll((els) => els.map((el) => [el.getAttribute('data-at'), el.getAttribute('data-steps')]))
+      expect(drawn).toEqual(expected)
+      await page.locator('[data-testid="activity-chart"] [data-testid="hr-mean"]').first().waitFor({ state: 'attached' })
+      await page.getByTestId('activity-chart').scrollIntoViewIfNeeded()
+      await screenshot(page, '08b-elder-activity')
+      await page.getByRole('button', { name: '近 7 天' }).click()
+      await page.locator('[data-testid="activity-chart"][data-range="7d"] .activity-bar').nth(expected.length - 1).waitFor()
+    }
     {
       await watch.subscribeAsync(`eg/v1/${devices[2]?.id}/cmd`, { qos: 1 })
       watch.on('message', (_topic, payload) => {

@@ -12,8 +12,10 @@ export const errorCatalogue = {
   FORBIDDEN: { status: 403, message: 'your role may not do this' },
   NOT_FOUND: { status: 404, message: 'not found' },
   CONFLICT: { status: 409, message: 'already exists' },
+  CANDIDATE_NOT_OPEN: { status: 409, message: 'venue candidate already promoted or dismissed' },
   TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed attempts; try later' },
   STORAGE_UNAVAILABLE: { status: 503, message: 'storage unavailable' },
+  BROKER_UNAVAILABLE: { status: 503, message: 'external MQTT cluster unreachable' },
   MIGRATION_FAILED: { status: 500, message: 'database migration failed' },
   INTERNAL: { status: 500, message: 'internal error' },
 } as const

@@ -3,6 +3,7 @@ import { AckButton } from '../alert-actions'
 import { formatTime, useT } from '../i18n'
 import { LevelBadge } from '../levels'
 import { Link } from '../router'
+import { alertSummary } from '../summaries'
 import type { Alert } from '../types'
 
 /** One fixed height (in rem) for every row: the virtual list places rows by arithmetic. */
@@ -17,6 +18,7 @@ export function AlertRow(props: {
 }): JSX.Element {
   const { t, rule, lang } = useT()
   const a = props.alert
+  const summary = alertSummary(a, lang)
   return (
     <article
       class={`alert-row level-edge-${a.level} status-${a.status}`}
@@ -46,7 +48,13 @@ export function AlertRow(props: {
               {t('assignee')}: {a.assignee}
             </span>
           ) : null}
-          {a.summary ? <span class="summary">{a.summary}</span> : null}
+          {summary ? (
+            <span class="summary" data-testid="alert-summary" title={a.summary}>
+              {summary}
+              {/* Police may not read the elder registry: the gateway's sentence carries the name. */}
+              {props.elderName === undefined && a.summary && a.summary !== summary ? <span class="muted"> · {a.summary}</span> : null}
+            </span>
+          ) : null}
         </div>
       </div>
       {props.canAct && a.status !== 'resolved' && (

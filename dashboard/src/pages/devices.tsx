@@ -1,4 +1,4 @@
-import type { JSX } from 'preact'
+import { Fragment, type JSX } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { fetchAll, isMissingRoute } from '../api'
 import { eldersStore, onStreamChange } from '../data'
@@ -6,6 +6,7 @@ import { formatTime, useT } from '../i18n'
 import { Link } from '../router'
 import { useStore } from '../store'
 import type { Device } from '../types'
+import { DeadLettersRow, RejectedCell } from './device-rejections'
 
 /** Battery as a number and a bar; low (≤ 15 %, the device.battery default) in words too. */
 export function BatteryCell(props: { battery: number | null }): JSX.Element {
@@ -21,15 +22,30 @@ export function BatteryCell(props: { battery: number | null }): JSX.Element {
   )
 }
 
-/** Every device: online (live from the stream), battery, last seen; offline ones first. */
+/** Offline first, then the most rejected messages (a broken or misconfigured device), then low battery. */
+function byAttention(a: Device, b: Device): number {
+  return Number(a.online) - Number(b.online) || b.rejected.count - a.rejected.count || (a.battery ?? 101) - (b.battery ?? 101)
+}
+
+const COLUMNS = 7
+
+/** A gateway from before issue 6 sends no `rejected`: shown as none rather than breaking the page. */
+type DeviceFromAnyGateway = Omit<Device, 'rejected'> & Partial<Pick<Device, 'rejected'>>
+
+function withRejected(d: DeviceFromAnyGateway): Device {
+  return { ...d, rejected: d.rejected ?? { count: 0, lastAt: null, lastReason: null } }
+}
+
+/** Every device: online (live from the stream), battery, last seen, rejected messages; offline ones first. */
 export function DevicesPage(): JSX.Element {
   const { t, lang } = useT()
   const elders = useStore(eldersStore)
   const [devices, setDevices] = useState<Device[] | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [opened, setOpened] = useState<string | null>(null)
 
   useEffect(() => {
-    fetchAll<Device>('/devices').then(setDevices, (err: unknown) => setError(isMissingRoute(err) ? t('missingRoute') : t('loadFailed')))
+    fetchAll<DeviceFromAnyGateway>('/devices').then((list) => setDevices(list.map(withRejected)), (err: unknown) => setError(isMissingRoute(err) ? t('missingRoute') : t('loadFailed')))
     return onStreamChange((change) => {
       if (change.topic !== 'device') return
       const p = change.payload as { deviceId?: string; online?: boolean; at?: string }
@@ -40,7 +56,7 @@ export function DevicesPage(): JSX.Element {
   if (error !== null) return <p class="empty">{error}</p>
   if (devices === null) return <p class="muted">…</p>
   if (devices.length === 0) return <p class="empty">{t('noData')}</p>
-  const sorted = [...devices].sort((a, b) => Number(a.online) - Number(b.online) || (a.battery ?? 101) - (b.battery ?? 101))
+  const sorted = [...devices].sort(byAttention)
   return (
     <section class="table-page">
       <table class="data-table" data-testid="devices-table">
@@ -52,22 +68,29 @@ export function DevicesPage(): JSX.Element {
             <th>{t('elder')}</th>
             <th>{t('battery')}</th>
             <th>{t('lastSeen')}</th>
+            <th>{t('rejected')}</th>
           </tr>
         </thead>
         <tbody>
           {sorted.map((d) => (
-            <tr key={d.id} data-online={String(d.online)}>
-              <td class={d.online ? 'online' : 'offline'}>{d.online ? `● ${t('online')}` : `○ ${t('offline')}`}</td>
-              <td class="mono">{d.id}</td>
-              <td>{t(`kind_${d.kind}`)}</td>
-              <td>
-                <Link href={`/elders/${encodeURIComponent(d.elderId)}`}>{elders.get(d.elderId)?.name ?? d.elderId}</Link>
-              </td>
-              <td>
-                <BatteryCell battery={d.battery} />
-              </td>
-              <td>{formatTime(lang, d.lastSeenAt)}</td>
-            </tr>
+            <Fragment key={d.id}>
+              <tr data-online={String(d.online)} data-device={d.id}>
+                <td class={d.online ? 'online' : 'offline'}>{d.online ? `● ${t('online')}` : `○ ${t('offline')}`}</td>
+                <td class="mono">{d.id}</td>
+                <td>{t(`kind_${d.kind}`)}</td>
+                <td>
+                  <Link href={`/elders/${encodeURIComponent(d.elderId)}`}>{elders.get(d.elderId)?.name ?? d.elderId}</Link>
+                </td>
+                <td>
+                  <BatteryCell battery={d.battery} />
+                </td>
+                <td>{formatTime(lang, d.lastSeenAt)}</td>
+                <td class={d.rejected.count > 0 ? 'rejected some' : 'rejected'}>
+                  <RejectedCell device={d} open={opened === d.id} onToggle={() => setOpened(opened === d.id ? null : d.id)} />
+                </td>
+              </tr>
+              {opened === d.id ? <DeadLettersRow deviceId={d.id} colSpan={COLUMNS} /> : null}
+            </Fragment>
           ))}
         </tbody>
       </table>

@@ -1,5 +1,6 @@
 import type { JSX } from 'preact'
 import { useT } from '../i18n'
+import { ScaleBar } from '../map/scale-bar'
 import type { Elder, Reading } from '../types'
 
 /**
@@ -25,8 +26,6 @@ export function LocationTrail(props: { elder: Elder; readings: readonly Reading[
   const sy = (y: number) => H / 2 - y * scale
   const path = pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')
   const lastPoint = pts[pts.length - 1]
-  // A scale bar of a round length, at most half the view.
-  const bar = [20_000, 10_000, 5_000, 2_000, 1_000, 500, 200, 100, 50, 20].find((m) => m <= extent) ?? 10
   return (
     <figure class="chart" data-testid="trail">
       <figcaption>
@@ -43,10 +42,8 @@ export function LocationTrail(props: { elder: Elder; readings: readonly Reading[
           <circle key={i} cx={sx(p.x)} cy={sy(p.y)} r="3" class="trail-dot" />
         ))}
         {lastPoint !== undefined && <circle cx={sx(lastPoint.x)} cy={sy(lastPoint.y)} r="8" class="trail-last" />}
-        <line x1={PAD} y1={H - 14} x2={PAD + bar * scale} y2={H - 14} class="scale-bar" />
-        <text x={PAD} y={H - 22} class="chart-label">
-          {bar >= 1000 ? `${bar / 1000} km` : `${bar} m`}
-        </text>
+        {/* A round length, at most half the view. */}
+        <ScaleBar x={PAD} y={H - 14} metresPerPixel={1 / scale} maxPx={extent * scale} />
       </svg>
       {fixes.length === 0 && <p class="muted">{t('noTelemetry')}</p>}
     </figure>

@@ -6,8 +6,10 @@ import { alertsStore, onStreamChange } from '../data'
 import { formatTime, useT } from '../i18n'
 import { LevelBadge } from '../levels'
 import { Link } from '../router'
+import { alertSummary } from '../summaries'
 import { useStore } from '../store'
 import type { Alert, Device, Elder, RiskLevel, Telemetry } from '../types'
+import { ActivityChart } from './activity-chart'
 import { HeartRateSparkline, LocationTrail } from './elder-charts'
 import { BatteryCell } from './devices'
 import { VoiceBox } from './voice-box'
@@ -92,6 +94,7 @@ export function ElderPage(props: { id: string }): JSX.Element {
                 <li key={a.id} data-status={a.status}>
                   <LevelBadge level={a.level} />
                   <span class="strong">{rule(a.rule)}</span>
+                  <span class="summary">{alertSummary(a, lang)}</span>
                   <span class={`status-chip status-${a.status}`}>{t(`status_${a.status}`)}</span>
                   <span class="muted">{formatTime(lang, a.lastAt)}</span>
                 </li>
@@ -104,6 +107,7 @@ export function ElderPage(props: { id: string }): JSX.Element {
             <h3>{t('telemetry')}</h3>
             <LocationTrail elder={elder} readings={readings} />
             <HeartRateSparkline readings={readings} />
+            <ActivityChart elderId={props.id} />
           </section>
         </div>
       </div>

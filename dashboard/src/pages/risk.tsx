@@ -5,6 +5,7 @@ import { alertsStore, eldersStore, loadElders } from '../data'
 import { formatTime, useT } from '../i18n'
 import { LevelBadge } from '../levels'
 import { Link } from '../router'
+import { alertSummary } from '../summaries'
 import { useStore } from '../store'
 import type { RiskLevel } from '../types'
 
@@ -57,11 +58,16 @@ export function RiskPage(): JSX.Element {
                 {row.alerts.length === 0
                   ? t('none')
                   : row.alerts.map((a) => (
-                      <span class={`why-chip level-edge-${a.level}`} key={a.id}>
+                      <span class={`why-chip level-edge-${a.level}`} key={a.id} title={alertSummary(a, lang)}>
                         {rule(a.rule)}
                         {a.count > 1 ? ` ×${a.count}` : ''}
                       </span>
                     ))}
+                {row.alerts[0] !== undefined && (
+                  <div class="why-line" data-testid="risk-why">
+                    {alertSummary(row.alerts[0], lang)}
+                  </div>
+                )}
               </td>
               <td>{row.since === null ? '—' : formatTime(lang, row.since)}</td>
               <td>{row.elder.area ?? '—'}</td>

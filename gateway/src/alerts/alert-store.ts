@@ -95,22 +95,23 @@ export async function elderRiskLevels(db: Queryable, tenantId: string, elderIds:
   return result
 }
 
-export async function listCandidates(db: Queryable, tenantId: string): Promise<VenueCandidate[]> {
-  const rows = await db.query<{
-    id: string
-    tenant_id: string
-    lat: number
-    lon: number
-    radius_m: number
-    days: unknown
-    elder_ids: unknown
-    status: VenueCandidate['status']
-    venue_id: string | null
-    first_at: Date
-    last_at: Date
-    evidence: Record<string, unknown>
-  }>('SELECT * FROM venue_candidates WHERE tenant_id = $1 ORDER BY last_at DESC', [tenantId])
-  return rows.map((r) => ({
+export interface VenueCandidateRow {
+  id: string
+  tenant_id: string
+  lat: number
+  lon: number
+  radius_m: number
+  days: unknown
+  elder_ids: unknown
+  status: VenueCandidate['status']
+  venue_id: string | null
+  first_at: Date
+  last_at: Date
+  evidence: Record<string, unknown>
+}
+
+export function toVenueCandidate(r: VenueCandidateRow): VenueCandidate {
+  return {
     id: r.id,
     tenantId: r.tenant_id,
     lat: r.lat,
@@ -123,5 +124,10 @@ export async function listCandidates(db: Queryable, tenantId: string): Promise<V
     firstAt: r.first_at.toISOString(),
     lastAt: r.last_at.toISOString(),
     evidence: r.evidence,
-  }))
+  }
+}
+
+export async function listCandidates(db: Queryable, tenantId: string): Promise<VenueCandidate[]> {
+  const rows = await db.query<VenueCandidateRow>('SELECT * FROM venue_candidates WHERE tenant_id = $1 ORDER BY last_at DESC', [tenantId])
+  return rows.map(toVenueCandidate)
 }

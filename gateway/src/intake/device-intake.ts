@@ -16,6 +16,8 @@ export interface IntakeSinks {
   writer: { push(batch: { readings?: ReadonlyArray<WatchReading | CameraReading>; events?: ReadonlyArray<DeviceEvent>; acks?: ReadonlyArray<CommandAck> }): void | Promise<void> }
   deadLetters: { record(letter: { tenantId?: string; deviceId?: string; channel: string; reason: string; message: string; payload: Buffer }): void }
   activity: { seen(deviceId: string, at: number, battery?: number): void; setOnline(deviceId: string, online: boolean, at: number): void }
+  /** Per-device rejected-message counts (storage/device-rejections.ts): one per dead letter. */
+  rejections?: { rejected(deviceId: string, at: number, reason: string): void }
   detection: { submit(inputs: readonly RuleInput[]): void }
   onStatus?: (device: DeviceIdentity, status: StatusChange) => void
   onAcks?: (acks: CommandAck[]) => void
@@ -33,7 +35,7 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
     'cmd/ack': metrics.messagesAccepted.labels('cmd/ack'),
   } satisfies Record<DeviceChannel, unknown>
 
-  function reject(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, decoded: Decoded): void {
+  function reject(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, decoded: Decoded, receivedAt: number): void {
     for (const r of decoded.rejections) metrics.messagesRejected.inc({ reason: r.reason })
     const first = decoded.rejections[0]
     if (!first) return
@@ -47,13 +49,15 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
       message: `${where}${first.message}${more}`,
       payload,
     })
+    // Counted per message, like the dead letter: a buffered upload with some bad readings is one.
+    sinks.rejections?.rejected(device.deviceId, receivedAt, first.reason)
   }
 
   return {
     onMessage(device, channel, payload) {
       const receivedAt = clock()
       const decoded = decodeMessage(device, channel, payload, receivedAt, limits)
-      if (decoded.rejections.length > 0) reject(device, channel, payload, decoded)
+      if (decoded.rejections.length > 0) reject(device, channel, payload, decoded, receivedAt)
       const { readings, events, acks, status } = decoded
       const count = readings.length + events.length + acks.length + (status ? 1 : 0)
       if (count === 0) return

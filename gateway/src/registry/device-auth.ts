@@ -14,6 +14,11 @@ export interface DeviceIdentity {
 export interface DeviceAuthenticator {
   /** The device's identity when the secret matches; null for an unknown device or a wrong secret. */
   verifyDevice(deviceId: string, secret: string): Promise<DeviceIdentity | null>
+  /**
+   * The identity of a registered device, without a secret (external-broker mode: the MQTT
+   * cluster authenticated the device already; the gateway only needs tenant and elder).
+   */
+  lookupDevice(deviceId: string): Promise<DeviceIdentity | null>
   /** Drops the cached row so a rotated or deleted device's old secret stops working at once. */
   invalidate(deviceId: string): void
 }
@@ -39,6 +44,10 @@ interface CacheEntry {
   /** null caches "no such device" too: a storm of unknown ids must not reach the DB either. */
   row: DeviceCredentialRow | null
   expiresAt: number
+}
+
+function identityOf(row: DeviceCredentialRow): DeviceIdentity {
+  return { deviceId: row.deviceId, tenantId: row.tenantId, elderId: row.elderId, kind: row.kind }
 }
 
 export function createDeviceAuthenticator(db: Queryable, opts: DeviceAuthOptions): DeviceAuthenticator {
@@ -86,7 +95,12 @@ export function createDeviceAuthenticator(db: Queryable, opts: DeviceAuthOptions
       if (!DEVICE_ID_PATTERN.test(deviceId) || secret.length === 0 || secret.length > 256) return null
       const row = await lookup(deviceId)
       if (row === null || !verifyDeviceSecret(secret, row.secretHash)) return null
-      return { deviceId: row.deviceId, tenantId: row.tenantId, elderId: row.elderId, kind: row.kind }
+      return identityOf(row)
+    },
+    async lookupDevice(deviceId) {
+      if (!DEVICE_ID_PATTERN.test(deviceId)) return null
+      const row = await lookup(deviceId)
+      return row === null ? null : identityOf(row)
     },
     invalidate(deviceId) {
       cache.delete(deviceId)

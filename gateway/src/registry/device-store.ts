@@ -3,8 +3,18 @@ import type { Device, DeviceKind, Page, PageRequest } from './types.js'
 import { conflictOnDuplicate } from './pg-errors.js'
 import { pageOf } from './common-store.js'
 
+// rejected_count is bigint (node-postgres returns those as strings): float8 is exact to 2^53.
 const COLUMNS = `id, tenant_id AS "tenantId", elder_id AS "elderId", kind, online, status_at AS "statusAt",
-  last_seen_at AS "lastSeenAt", battery, secret_rotated_at AS "secretRotatedAt", created_at AS "createdAt"`
+  last_seen_at AS "lastSeenAt", battery, rejected_count::float8 AS "rejectedCount", last_rejected_at AS "lastRejectedAt",
+  last_rejected_reason AS "lastRejectedReason", secret_rotated_at AS "secretRotatedAt", created_at AS "createdAt"`
+
+type DeviceRow = Omit<Device, 'rejected'> & { rejectedCount: number; lastRejectedAt: Date | null; lastRejectedReason: string | null }
+
+function toDevice(row: DeviceRow): Device {
+  const { rejectedCount, lastRejectedAt, lastRejectedReason, secretRotatedAt, createdAt, ...rest } = row
+  // Key order kept as before, with `rejected` after battery.
+  return { ...rest, rejected: { count: rejectedCount, lastAt: lastRejectedAt, lastReason: lastRejectedReason }, secretRotatedAt, createdAt }
+}
 
 export async function insertDevice(
   q: Queryable,
@@ -12,17 +22,17 @@ export async function insertDevice(
   device: { id: string; elderId: string; kind: DeviceKind; secretHash: string },
 ): Promise<Device> {
   const rows = await q
-    .query<Device>(
+    .query<DeviceRow>(
       `INSERT INTO devices (id, tenant_id, elder_id, kind, secret_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [device.id, tenantId, device.elderId, device.kind, device.secretHash],
     )
     .catch(conflictOnDuplicate(`device "${device.id}"`))
-  return rows[0] as Device
+  return toDevice(rows[0] as DeviceRow)
 }
 
 export async function getDevice(q: Queryable, tenantId: string, id: string): Promise<Device | null> {
-  const rows = await q.query<Device>(`SELECT ${COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
-  return rows[0] ?? null
+  const rows = await q.query<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
+  return rows[0] === undefined ? null : toDevice(rows[0])
 }
 
 export async function listDevices(q: Queryable, tenantId: string, filter: { elderId?: string | undefined }, page: PageRequest): Promise<Page<Device>> {
@@ -32,7 +42,7 @@ export async function listDevices(q: Queryable, tenantId: string, filter: { elde
     params.push(filter.elderId)
     where += ' AND elder_id = $2'
   }
-  return pageOf<Device, Device>(q, { select: COLUMNS, from: 'devices', where, orderBy: 'created_at, id' }, params, page, (d) => d)
+  return pageOf<DeviceRow, Device>(q, { select: COLUMNS, from: 'devices', where, orderBy: 'created_at, id' }, params, page, toDevice)
 }
 
 export async function rotateDeviceSecret(q: Queryable, tenantId: string, id: string, secretHash: string): Promise<boolean> {

@@ -85,8 +85,17 @@ export interface Device {
   statusAt: Date | null
   lastSeenAt: Date | null
   battery: number | null
+  /** Messages dropped by validation (dead-lettered) since the device was created; exact, unlike the bounded dead-letter table. */
+  rejected: DeviceRejected
   secretRotatedAt: Date
   createdAt: Date
+}
+
+export interface DeviceRejected {
+  count: number
+  lastAt: Date | null
+  /** Stable reason code of the latest rejection (ingest RejectReason). */
+  lastReason: string | null
 }
 
 export interface Venue {

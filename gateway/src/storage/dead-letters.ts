@@ -1,5 +1,6 @@
 import type { Logger } from '../logger'
 import type { Db } from './db'
+import { startFlushLoop } from './flush-loop'
 import { pgText } from './telemetry-sql'
 
 /**
@@ -115,7 +116,6 @@ export function createDeadLetterStore(db: Db, opts: DeadLetterOptions): DeadLett
   const flushMs = opts.flushMs ?? 1_000
   let buffer: Pending[] = []
   let droppedCount = 0
-  let writing: Promise<void> | undefined
   let closed = false
 
   function drop(n: number, why: string): void {
@@ -165,23 +165,8 @@ export function createDeadLetterStore(db: Db, opts: DeadLetterOptions): DeadLett
     }
   }
 
-  function flush(): Promise<void> {
-    // One write at a time; a flush during a write waits for it, then writes what came after.
-    const previous = writing ?? Promise.resolve()
-    const next = previous.then(writeOnce)
-    writing = next
-    return next.finally(() => {
-      if (writing === next) writing = undefined
-    })
-  }
-
-  const timer = setInterval(() => {
-    if (buffer.length > 0 && writing === undefined) {
-      flush().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'dead-letter flush failed'))
-    }
-  }, flushMs)
-  // Dead letters are evidence, not data: they never keep the process alive.
-  timer.unref()
+  // Dead letters are evidence, not data: the loop's timer never keeps the process alive.
+  const loop = startFlushLoop({ write: writeOnce, hasWork: () => buffer.length > 0, flushMs, logger, what: 'dead-letter' })
 
   return {
     record(letter) {
@@ -231,11 +216,11 @@ export function createDeadLetterStore(db: Db, opts: DeadLetterOptions): DeadLett
         return letter
       })
     },
-    flush,
+    flush: loop.flush,
     async close() {
       closed = true
-      clearInterval(timer)
-      await flush()
+      loop.stop()
+      await loop.flush()
     },
     dropped: () => droppedCount,
   }

@@ -1,6 +1,7 @@
 import { appendChange, type Change } from '../alerts/change-log-store'
 import type { Logger } from '../logger'
 import type { Db, Queryable } from './db'
+import { startFlushLoop } from './flush-loop'
 
 /**
  * Last-seen, battery and online bookkeeping for devices without a database write per message:
@@ -59,7 +60,6 @@ export interface DeviceActivityOptions {
 export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): DeviceActivity {
   const { logger, onChanges } = opts
   const pending = new Map<string, Activity>()
-  let writing: Promise<void> | undefined
 
   function entry(deviceId: string): Activity {
     let a = pending.get(deviceId)
@@ -110,21 +110,7 @@ export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): Devic
     }
   }
 
-  function flush(): Promise<void> {
-    const next = (writing ?? Promise.resolve()).then(writeOnce)
-    writing = next
-    return next.finally(() => {
-      if (writing === next) writing = undefined
-    })
-  }
-
-  const timer = setInterval(() => {
-    if (pending.size > 0 && writing === undefined) {
-      flush().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'device activity flush failed'))
-    }
-  }, opts.flushMs)
-  // Bookkeeping only: never keeps the process alive; close() writes the rest.
-  timer.unref()
+  const loop = startFlushLoop({ write: writeOnce, hasWork: () => pending.size > 0, flushMs: opts.flushMs, logger, what: 'device activity' })
 
   return {
     seen(deviceId, at, battery) {
@@ -145,10 +131,10 @@ export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): Devic
       }
       a.version++
     },
-    flush,
+    flush: loop.flush,
     async close() {
-      clearInterval(timer)
-      await flush()
+      loop.stop()
+      await loop.flush()
     },
   }
 }

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import type { VenueCandidate } from '../alerts/alert-store'
+import { EgError } from '../errors'
+import { STAFF, auditBy, userOf, type AuthUser } from '../http/auth'
+import { idParams } from '../http/pagination'
+import { shortText } from '../http/schemas/common'
+import type { ZodTypeProvider } from '../http/zod-provider'
+import { recordAudit } from '../registry/audit-store'
+import { RISKY_VENUE_KINDS, VENUE_KINDS } from '../registry/types'
+import { insertVenue } from '../registry/venue-store'
+import type { Db, Queryable } from '../storage/db'
+import { decideCandidate, lockCandidate } from './candidate-store'
+import type { DetectionRuntime } from './runtime'
+
+/**
+ * Deciding on candidate venues found by crowd detection (issue 7): promote one to a real venue
+ * (which the rules then watch) or dismiss it. Either decision is final, audited, and makes the
+ * rule engine reload the tenant's venues.
+ */
+export interface CandidateRouteDeps {
+  db: Db
+  detection: Pick<DetectionRuntime, 'tenantChanged'>
+}
+
+const promoteBody = z.object({
+  name: shortText(200),
+  // Crowds of elders gathering repeatedly are typically sales pitches (会销).
+  kind: z.enum(VENUE_KINDS).default('sales'),
+  // As venue-schemas.ts: a larger circle would put every elder "at the venue".
+  radiusM: z.number().positive().max(5_000).optional(),
+})
+
+/** Locks the candidate and checks it is still undecided. */
+async function openCandidate(tx: Queryable, tenantId: string, id: string): Promise<VenueCandidate> {
+  const candidate = await lockCandidate(tx, tenantId, id)
+  if (candidate === null) throw new EgError('NOT_FOUND', 'venue candidate not found')
+  if (candidate.status !== 'new') throw new EgError('CANDIDATE_NOT_OPEN', `venue candidate already ${candidate.status}`)
+  return candidate
+}
+
+export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
+  /** The decision is committed; a failed engine reload is logged, not reported as failure. */
+  async function venuesChanged(user: AuthUser, log: FastifyBaseLogger): Promise<void> {
+    try {
+      await deps.detection.tenantChanged(user.tenantId, 'venues')
+    } catch (err) {
+      log.error({ err, tenantId: user.tenantId }, 'rule engine venue reload failed')
+    }
+  }
+
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>()
+    const schema = { params: idParams, tags: ['venues'] }
+
+    app.post('/venue-candidates/:id/promote', { config: { roles: STAFF }, schema: { ...schema, body: promoteBody } }, async (request, reply) => {
+      const user = userOf(request)
+      const b = request.body
+      const result = await deps.db.transaction(async (tx) => {
+        const found = await openCandidate(tx, user.tenantId, request.params.id)
+        const venue = await insertVenue(tx, user.tenantId, randomUUID(), {
+          name: b.name,
+          kind: b.kind,
+          risky: RISKY_VENUE_KINDS.has(b.kind),
+          lat: found.lat,
+          lon: found.lon,
+          radiusM: b.radiusM ?? found.radiusM,
+          polygon: null,
+        })
+        const candidate = await decideCandidate(tx, user.tenantId, found.id, { status: 'promoted', venueId: venue.id })
+        await recordAudit(tx, auditBy(user, 'venue.create', venue.id, { name: venue.name, kind: venue.kind, risky: venue.risky, candidateId: found.id }))
+        await recordAudit(tx, auditBy(user, 'venue_candidate.promote', found.id, { venueId: venue.id }))
+        return { venueId: venue.id, candidate }
+      })
+      await venuesChanged(user, request.log)
+      return reply.status(201).send(result)
+    })
+
+    app.post('/venue-candidates/:id/dismiss', { config: { roles: STAFF }, schema }, async (request) => {
+      const user = userOf(request)
+      const candidate = await deps.db.transaction(async (tx) => {
+        const found = await openCandidate(tx, user.tenantId, request.params.id)
+        const dismissed = await decideCandidate(tx, user.tenantId, found.id, { status: 'dismissed' })
+        await recordAudit(tx, auditBy(user, 'venue_candidate.dismiss', found.id))
+        return dismissed
+      })
+      await venuesChanged(user, request.log)
+      return { candidate }
+    })
+  }
+}
