@@ -195,6 +195,8 @@ async function startTarget(stock: boolean): Promise<Target> {
     {
       port: 0, host: '127.0.0.1', logger: createLogger('warn'), metrics: createMetrics(),
       authThrottle: { maxFailures: 5, windowMs: 60_000, blockMs: 300_000 },
+      // EG_CLUSTER_REDIS_URL set: the same flood through the Redis-clustered bus (one node).
+      ...(process.env.EG_CLUSTER_REDIS_URL ? { cluster: { redisUrl: process.env.EG_CLUSTER_REDIS_URL, name: `eg-bench-${process.pid}`, heartbeatMs: 10_000 } } : {}),
     },
     {
       verifyDevice: verifyFleetDevice,

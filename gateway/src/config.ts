@@ -71,6 +71,38 @@ export const configSchema = z.object({
   EG_CHECKPOINT_MS: positiveInt.default(30_000),
   /** Serve /docs (OpenAPI UI). */
   EG_DOCS: bool.default(true),
+  /** Embedded broker on several nodes: Redis holding their shared message bus and MQTT sessions (unset: one node). */
+  EG_CLUSTER_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  /** Prefix of this deployment's Redis keys and channels, so deployments sharing a Redis never mix. */
+  EG_CLUSTER_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _').default('eldergate'),
+  /** Nodes say they are alive this often; one silent for three beats is dead (its devices disconnected, its wills sent). */
+  EG_CLUSTER_HEARTBEAT_MS: positiveInt.min(100).default(10_000),
+  /** Map tiles for the board (`https://tiles.example/{z}/{x}/{y}.png`); unset: a plain map without internet. */
+  EG_MAP_TILE_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p)), 'must be an http(s) URL template with {z}, {x} and {y}')
+    .optional(),
+  /** The tile server's required credit line, shown on the map. */
+  EG_MAP_ATTRIBUTION: z.string().max(300).optional(),
+  /** embedded: run our own broker. external: be one worker of an existing MQTT 5 cluster (EG_MQTT_URL). */
+  EG_BROKER: z.enum(['embedded', 'external']).default('embedded'),
+  EG_MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').optional(),
+  EG_MQTT_USERNAME: z.string().min(1).optional(),
+  EG_MQTT_PASSWORD: z.string().min(1).optional(),
+  /**
+   * External mode: this worker's stable name (MQTT client id, lease holder). Set it per worker
+   * slot (e.g. the StatefulSet pod name) so a restarted worker resumes its broker session and
+   * gets what the cluster queued for it; unset, each process gets a random one and no session.
+   */
+  EG_WORKER_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, . _ -').optional(),
+  /** External mode: the MQTT 5 shared-subscription group the workers split the load in. */
+  EG_SHARE_GROUP: z.string().regex(/^[^/+#]+$/, 'must be one topic level without / + #').default('eldergate'),
+  /** External mode: how long a rule-worker lease lasts without renewal (a dead worker's tenants move after this). */
+  EG_LEASE_TTL_MS: positiveInt.min(1_000).default(15_000),
+  /** External mode: how often the rule worker reads readings the other workers stored. */
+  EG_FEED_POLL_MS: positiveInt.default(200),
+  /** Shared secret the MQTT cluster presents to the /api/v1/broker/* auth endpoints (unset: endpoints off). */
+  EG_BROKER_AUTH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 })
 
 export type Config = z.infer<typeof configSchema>
@@ -98,12 +130,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const name = String(issue?.path[0] ?? 'configuration')
-    const shown = name.includes('PASSWORD') || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(source[name])
+    const shown = name.includes('PASSWORD') || name.includes('SECRET') || name === 'DATABASE_URL' || name === 'EG_MQTT_URL' || name === 'EG_CLUSTER_REDIS_URL' ? '(hidden)' : JSON.stringify(source[name])
     throw new EgError('CONFIG_INVALID', `${name}=${shown}: ${issue?.message ?? 'invalid'}`)
   }
   const config = parsed.data
   if ((config.EG_TLS_CERT === undefined) !== (config.EG_TLS_KEY === undefined)) {
     throw new EgError('CONFIG_INVALID', 'EG_TLS_CERT and EG_TLS_KEY must be set together')
+  }
+  if (config.EG_CLUSTER_REDIS_URL !== undefined && (config.EG_BROKER !== 'embedded' || config.DATABASE_URL === undefined)) {
+    // Nodes of a cluster share one PostgreSQL database; an external broker is clustered by itself.
+    throw new EgError('CONFIG_INVALID', 'EG_CLUSTER_REDIS_URL needs EG_BROKER=embedded and DATABASE_URL (PostgreSQL shared by the nodes)')
+  }
+  if (config.EG_BROKER === 'external' && (config.EG_MQTT_URL === undefined || config.DATABASE_URL === undefined)) {
+    // The workers meet in one PostgreSQL database (stored readings, rule leases); PGlite is one process's.
+    throw new EgError('CONFIG_INVALID', 'EG_BROKER=external needs EG_MQTT_URL and DATABASE_URL (PostgreSQL shared by the workers)')
   }
   return config
 }

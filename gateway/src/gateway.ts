@@ -2,10 +2,14 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { alertRoutes } from './alerts/alert-routes'
 import { createAlertLifecycle } from './alerts/lifecycle'
-import { startBroker, type Broker } from './broker/index'
+import { startBroker, type Broker, type BrokerHooks } from './broker/index'
+import { startExternalBroker } from './broker-external/index'
+import { startClusterDetection, workerIdentity, type ClusterDetection } from './cluster/index'
+import { brokerAuthPlugins, clusterOptions, externalBrokerOptions } from './cluster/external-mode'
 import type { Config } from './config'
 import { listTenantIds } from './detection/engine-store'
 import { createDetectionRuntime, type DetectionRuntime } from './detection/runtime'
+import { candidateRoutes } from './detection/candidate-routes'
 import { detectionRoutes } from './detection/routes'
 import { createAlertDelivery } from './delivery'
 import { EgError } from './errors'
@@ -15,11 +19,13 @@ import { decodeLimitsFromConfig } from './ingest/decode'
 import { createDeviceIntake } from './intake/device-intake'
 import { telemetryRoutes } from './intake/telemetry-routes'
 import type { Logger } from './logger'
+import { reportRoutes } from './reports/report-routes'
 import { createMetrics, type Metrics } from './metrics'
 import { ensureBootstrap } from './registry/bootstrap'
 import { createDeviceAuthenticator } from './registry/device-auth'
 import { createDeadLetterStore } from './storage/dead-letters'
 import { createDeviceActivity } from './storage/device-activity'
+import { createDeviceRejections } from './storage/device-rejections'
 import { openDb, type Db } from './storage/db'
 import { detectTimescale, migrate } from './storage/migrate'
 import { applyRetention, startRetentionJob } from './storage/retention'
@@ -38,6 +44,8 @@ export interface Gateway {
   readonly metrics: Metrics
   readonly broker: Broker
   readonly detection: DetectionRuntime
+  /** EG_BROKER=external: this worker's rule leases (undefined with the embedded broker). */
+  readonly cluster: ClusterDetection | undefined
   readonly http: FastifyInstance
   readonly tenantId: string
   /** Set only when the admin password was generated on this start. */
@@ -82,13 +90,22 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       logger,
     })
     cleanups.push(() => deadLetters.close())
+    const rejections = createDeviceRejections(db, { logger })
+    cleanups.push(() => rejections.close())
     let publicUrl = config.EG_PUBLIC_URL
     const delivery = createAlertDelivery({ db, config, logger, metrics, publicUrl: () => publicUrl })
     cleanups.push(() => delivery.stop())
     const { effects } = delivery
     const activity = createDeviceActivity(db, { flushMs: 1_000, logger, onChanges: (changes) => delivery.bus.publish(changes) })
     cleanups.push(() => activity.close())
+    // EG_BROKER=external: several workers; a tenant's rules run where its lease is (cluster/index.ts).
+    const external = config.EG_BROKER === 'external'
+    // Embedded brokers clustered through Redis are several nodes too: rules by lease, the same way.
+    const multiNode = external || config.EG_CLUSTER_REDIS_URL !== undefined
+    const workerId = config.EG_WORKER_ID ?? workerIdentity()
+    let cluster: ClusterDetection | undefined
     const detection = createDetectionRuntime({
+      ...(multiNode ? { owns: (tenantId: string) => cluster?.owns(tenantId) ?? false } : {}),
       db,
       logger,
       clock: config.EG_CLOCK,
@@ -100,35 +117,45 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     })
     const lifecycle = createAlertLifecycle({ db, effects, ruleClock: (tenantId) => detection.ruleNow(tenantId) })
     cleanups.push(() => detection.close())
-    await detection.warmUp(await listTenantIds(db))
+    if (multiNode) {
+      const started = await startClusterDetection(clusterOptions(config, { db, detection, logger, workerId, flushOwnWrites: () => writer.flush() }))
+      cluster = started
+      // Pushed before the broker's: runs after the broker stopped delivering, before the writer closes.
+      cleanups.push(() => started.close())
+    } else await detection.warmUp(await listTenantIds(db))
 
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
     const intake = createDeviceIntake(
-      { writer, deadLetters, activity, detection, onAcks: (acks) => delivery.onAcks(acks) },
+      // External mode: the lease holder reads inputs from storage, whichever worker received them.
+      { writer, deadLetters, rejections, activity, detection: multiNode ? { submit: () => undefined } : detection, onAcks: (acks) => delivery.onAcks(acks) },
       metrics,
       decodeLimitsFromConfig(config),
     )
     const tls = config.EG_TLS_CERT && config.EG_TLS_KEY ? { cert: config.EG_TLS_CERT, key: config.EG_TLS_KEY } : undefined
-    const broker = await startBroker(
-      {
-        port: config.EG_MQTT_PORT,
-        host: config.EG_HOST,
-        ...(tls ? { tls } : {}),
-        logger,
-        metrics,
-        authThrottle: { maxFailures: config.EG_AUTH_MAX_FAILURES, windowMs: config.EG_AUTH_WINDOW_MS, blockMs: config.EG_AUTH_BLOCK_MS },
+    const hooks: BrokerHooks = {
+      verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret),
+      onMessage: (device, channel, payload) => intake.onMessage(device, channel, payload),
+      onConnect: (device) => {
+        // Connected means online; the retained status and the will refine it (DESIGN §3).
+        activity.setOnline(device.deviceId, true, Date.now())
+        delivery.deviceConnected(device.deviceId)
       },
-      {
-        verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret),
-        onMessage: (device, channel, payload) => intake.onMessage(device, channel, payload),
-        onConnect: (device) => {
-          // Connected means online; the retained status and the will refine it (DESIGN §3).
-          activity.setOnline(device.deviceId, true, Date.now())
-          delivery.deviceConnected(device.deviceId)
-        },
-        onDisconnect: (device) => activity.setOnline(device.deviceId, false, Date.now()),
-      },
-    )
+      onDisconnect: (device) => activity.setOnline(device.deviceId, false, Date.now()),
+    }
+    const broker = external
+      ? await startExternalBroker(externalBrokerOptions(config, { logger, metrics, workerId, lookupDevice: (id) => deviceAuth.lookupDevice(id) }), hooks)
+      : await startBroker(
+          {
+            port: config.EG_MQTT_PORT,
+            host: config.EG_HOST,
+            ...(tls ? { tls } : {}),
+            logger,
+            metrics,
+            authThrottle: { maxFailures: config.EG_AUTH_MAX_FAILURES, windowMs: config.EG_AUTH_WINDOW_MS, blockMs: config.EG_AUTH_BLOCK_MS },
+            ...(config.EG_CLUSTER_REDIS_URL ? { cluster: { redisUrl: config.EG_CLUSTER_REDIS_URL, name: config.EG_CLUSTER_NAME, heartbeatMs: config.EG_CLUSTER_HEARTBEAT_MS } } : {}),
+          },
+          hooks,
+        )
     // The broker closes before the writer so no message arrives after the final flush.
     cleanups.push(() => broker.close())
     const voice = delivery.attachBroker(broker)
@@ -144,14 +171,16 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       plugins: [
         alertRoutes({ db, lifecycle }),
         detectionRoutes({ db, detection, timeZone: config.EG_TZ }),
+        candidateRoutes({ db, detection }),
+        reportRoutes({ db, timeZone: config.EG_TZ, slaTargetMs: config.EG_ESCALATE_AFTER_MS }),
         telemetryRoutes({ db, deadLetters }),
         ...delivery.plugins,
       ],
-      publicPlugins: delivery.publicPlugins,
+      publicPlugins: [...delivery.publicPlugins, ...brokerAuthPlugins(config, deviceAuth)],
       rootPlugins: [dashboardStatic({ root: config.EG_DASHBOARD_DIR ?? defaultDashboardDir })],
       riskLevels: (tenantId, elderIds) => import('./alerts/alert-store').then((m) => m.elderRiskLevels(db, tenantId, elderIds)),
       onVenuesChanged: (tenantId) => detection.tenantChanged(tenantId, 'venues'),
-      onEldersChanged: (tenantId) => detection.tenantChanged(tenantId, 'elders'),
+      onEldersChanged: (tenantId, elderId) => detection.tenantChanged(tenantId, 'elders', elderId),
     })
     cleanups.push(() => http.close())
     try {
@@ -175,14 +204,18 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       metrics,
       broker,
       detection,
+      cluster,
       http,
       tenantId: boot.tenantId,
       generatedAdminPassword: boot.generatedPassword,
       async settle() {
         await writer.flush()
+        // External mode: what every worker flushed so far reaches this worker's leased engines.
+        await cluster?.settle()
         await detection.idle()
         await activity.flush()
         await deadLetters.flush()
+        await rejections.flush()
       },
       close: closeAll,
     }

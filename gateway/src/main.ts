@@ -30,7 +30,10 @@ async function main(): Promise<void> {
     // Printed once, on the console only (never into the JSON log stream).
     console.error(`\n  eldergate: first start — created user "admin" with password: ${gateway.generatedAdminPassword}\n  (set EG_ADMIN_PASSWORD to choose it)\n`)
   }
-  logger.info({ mqttPort: gateway.mqttPort, httpPort: gateway.httpPort }, 'eldergate ready')
+  // External broker mode has no MQTT port of its own: it names the cluster worker instead.
+  // (Embedded brokers clustered through Redis also run rules by lease, so gateway.cluster alone does not tell.)
+  const mqtt = config.EG_BROKER === 'external' && gateway.cluster ? { broker: 'external', workerId: gateway.cluster.workerId } : { mqttPort: gateway.mqttPort }
+  logger.info({ ...mqtt, httpPort: gateway.httpPort }, 'eldergate ready')
 
   let stopping = false
   const stop = async (signal: string) => {

@@ -80,3 +80,23 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** A command as devices receive it on eg/v1/<id>/cmd (DESIGN §3). */
+export interface DeviceCommand {
+  id: string
+  type: string
+  text: string
+  lang: string
+  priority: string
+  expiresAt: string
+}
+
+/** Subscribes a device client to its cmd topic; the returned array fills as commands arrive. */
+export async function collectCommands(client: MqttClient, deviceId: string): Promise<DeviceCommand[]> {
+  const commands: DeviceCommand[] = []
+  client.on('message', (topic, payload) => {
+    if (topic === `eg/v1/${deviceId}/cmd`) commands.push(JSON.parse(payload.toString()) as DeviceCommand)
+  })
+  await client.subscribeAsync(`eg/v1/${deviceId}/cmd`, { qos: 1 })
+  return commands
+}

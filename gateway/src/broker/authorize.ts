@@ -31,8 +31,9 @@ export function createAuthorizePublish(deps: AuthorizeDeps): AuthorizePublishHan
   const { hooks, metrics, logger } = deps
 
   return function authorizePublish(client, packet, callback) {
-    // client is null only for wills aedes replays for a dead broker of a cluster; this broker has
-    // no cluster, and a will without its device's identity cannot be attributed: refuse it.
+    // client is null only for wills aedes replays for a dead node of a cluster; cluster-wills.ts
+    // takes those over before they get here, and a will without its device's identity cannot be
+    // attributed: refuse it.
     const device = client === null ? undefined : identityOf(client)
     const channel = device === undefined ? null : publishChannel(device.deviceId, packet.topic)
     if (device === undefined || channel === null) {

@@ -1,9 +1,12 @@
+import type { EventEmitter } from 'node:events'
 import { Aedes, type Client } from 'aedes'
 import { EgError } from '../errors.js'
 import { commandTopic, isValidDeviceId } from './acl.js'
 import { createAuthenticate } from './authenticate.js'
 import { createAuthorizePublish, createAuthorizeSubscribe } from './authorize.js'
 import { identityOf } from './client-info.js'
+import { createBrokerCluster } from './cluster.js'
+import type { ClusterPresence } from './cluster-presence.js'
 import { routeConnection } from './connections.js'
 import { createMessageBus } from './emitter.js'
 import { createReadPacer } from './pacing.js'
@@ -31,18 +34,34 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
   const log = logger.child({ component: 'broker' })
   const throttle = new AuthThrottle(opts.authThrottle)
 
-  const aedes = await Aedes.createBroker({
-    mq: createMessageBus(),
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    authenticate: createAuthenticate({ hooks, throttle, metrics, logger: log }),
-    authorizePublish: createAuthorizePublish({ hooks, metrics, logger: log }),
-    authorizeSubscribe: createAuthorizeSubscribe({ metrics, logger: log }),
-  })
+  /** Devices connected to this node, by id. */
+  const connected = new Map<string, Client>()
+  // Clustered (EG_CLUSTER_REDIS_URL): bus and persistence in Redis, shared with the other nodes.
+  const cluster = opts.cluster ? await createBrokerCluster({ ...opts.cluster, logger: log }) : undefined
+  let aedes: Aedes | undefined
+  let presence: ClusterPresence | undefined
+  try {
+    aedes = await Aedes.createBroker({
+      ...(cluster?.aedesOptions ?? { mq: createMessageBus() }),
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      authenticate: createAuthenticate({ hooks, throttle, metrics, logger: log }),
+      authorizePublish: createAuthorizePublish({ hooks, metrics, logger: log }),
+      authorizeSubscribe: createAuthorizeSubscribe({ metrics, logger: log }),
+    })
+    // aedes reports persistence failures (Redis away) and unpublishable wills as 'error' events:
+    // log them — unheard, an 'error' event would end the process.
+    ;(aedes as EventEmitter).on('error', (err: Error) => log.error({ err }, 'mqtt broker error'))
+    presence = await cluster?.attach(aedes, connected)
+  } catch (err) {
+    const started = aedes
+    if (started) await new Promise<void>((resolve) => started.close(() => resolve()))
+    await cluster?.close()
+    throw err
+  }
 
-  // Connected devices by id. aedes emits 'client' when it registers a client (after authenticate,
+  // aedes emits 'client' when it registers a client (after authenticate,
   // before CONNACK) and 'clientDisconnect' when it unregisters one; a takeover by the same id
   // unregisters the old client first, so the pair stays balanced.
-  const connected = new Map<string, Client>()
   aedes.on('client', (client) => {
     const device = identityOf(client)
     if (device === undefined) return
@@ -84,6 +103,7 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
     })
   } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
+    await cluster?.close()
     throw err
   }
   log.info({ port: listener.port, tls: opts.tls !== undefined }, 'mqtt broker listening')
@@ -107,13 +127,15 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
     },
 
     connectedDevices: () => connected.size,
-    isConnected: (deviceId) => connected.has(deviceId),
+    // On a cluster, a device connected to another node counts: commands reach it over the shared bus.
+    isConnected: (deviceId) => connected.has(deviceId) || (presence?.elsewhere(deviceId) ?? false),
 
     close() {
       closing ??= (async () => {
         // Stop accepting first; then aedes closes its clients (wills fire, hooks run); then the
         // listener destroys sockets still in the CONNECT phase, which aedes never saw.
         await server.close(() => new Promise<void>((resolve) => aedes.close(() => resolve())))
+        await cluster?.close()
         connected.clear()
         metrics.connectedDevices.set(0)
         log.info('mqtt broker closed')

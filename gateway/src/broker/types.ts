@@ -45,6 +45,8 @@ export interface BrokerOptions {
   logger: Logger
   metrics: Metrics
   authThrottle: AuthThrottleOptions
+  /** Share bus and persistence with other gateways through Redis (cluster.ts); absent = one node, in memory. */
+  cluster?: { redisUrl: string; name: string; heartbeatMs: number }
 }
 
 export interface Broker {
@@ -52,7 +54,9 @@ export interface Broker {
   readonly port: number
   /** Publishes `command` as JSON, QoS 1, not retained, to eg/v1/<deviceId>/cmd. */
   sendCommand(deviceId: string, command: object): Promise<void>
+  /** Devices connected to this node. */
   connectedDevices(): number
+  /** Connected to this node, or (clustered) to another live node. */
   isConnected(deviceId: string): boolean
   close(): Promise<void>
 }

@@ -15,18 +15,26 @@ interface ElderRow {
   expected_away: Array<{ from: number; to: number }> | null
 }
 
+const ELDER_PROFILE_SQL = 'SELECT id, tenant_id, name, home_lat, home_lon, home_radius_m, expected_away FROM elders WHERE tenant_id = $1'
+
 export async function loadElderProfiles(db: Queryable, tenantId: string): Promise<ElderProfile[]> {
-  const rows = await db.query<ElderRow>(
-    'SELECT id, tenant_id, name, home_lat, home_lon, home_radius_m, expected_away FROM elders WHERE tenant_id = $1',
-    [tenantId],
-  )
-  return rows.map((r) => ({
+  return (await db.query<ElderRow>(ELDER_PROFILE_SQL, [tenantId])).map(toElderProfile)
+}
+
+/** One elder's profile, or null when the elder is gone (deleted, or another tenant's). */
+export async function loadElderProfile(db: Queryable, tenantId: string, elderId: string): Promise<ElderProfile | null> {
+  const rows = await db.query<ElderRow>(`${ELDER_PROFILE_SQL} AND id = $2`, [tenantId, elderId])
+  return rows[0] === undefined ? null : toElderProfile(rows[0])
+}
+
+function toElderProfile(r: ElderRow): ElderProfile {
+  return {
     id: r.id,
     tenantId: r.tenant_id,
     name: r.name,
     home: { lat: r.home_lat, lon: r.home_lon, radiusM: r.home_radius_m },
     expectedAway: (r.expected_away ?? []).map((p) => ({ from: Number(p.from), to: Number(p.to) })),
-  }))
+  }
 }
 
 interface VenueRow {

@@ -7,7 +7,7 @@ import type { Logger } from '../logger'
 import type { Db } from '../storage/db'
 import { streamTenantInputs } from '../storage/telemetry-queries'
 import { checkpointDocument, saveCheckpointDocument } from './engine-store'
-import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElders, refreshVenues, type TenantEngine } from './tenant-engine'
+import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElder, refreshElders, refreshVenues, type TenantEngine } from './tenant-engine'
 
 /**
  * Drives the pure rule engine from the gateway (issue 3, item 6): readings reach the engine
@@ -36,6 +36,11 @@ export interface DetectionOptions {
   escalateAfterMs?: number
   /** Wall clock source (tests); the engine itself never reads a clock. */
   now?: () => number
+  /**
+   * External-broker mode: whether this worker evaluates the tenant (holds its lease). Inputs of
+   * other tenants are dropped (their leader reads them from storage). Unset: every tenant.
+   */
+  owns?: (tenantId: string) => boolean
 }
 
 export interface DetectionStats {
@@ -52,7 +57,7 @@ export interface DetectionRuntime {
   /** Resolves when everything submitted so far has been evaluated and its alerts stored. */
   idle(): Promise<void>
   /** Venues, elders or the rule config of a tenant changed: reload what the engine reads. */
-  tenantChanged(tenantId: string, what: 'venues' | 'elders' | 'config'): Promise<void>
+  tenantChanged(tenantId: string, what: 'venues' | 'elders' | 'config', elderId?: string): Promise<void>
   /**
    * Loads every tenant's engine (and replays what was stored after its last checkpoint) before
    * devices connect, so the first readings after a start do not wait behind a replay.
@@ -64,9 +69,16 @@ export interface DetectionRuntime {
   stats(): DetectionStats
   /** The rule clock of a tenant: its newest event time under EG_CLOCK=event, else the wall clock. */
   ruleNow(tenantId: string): number
+  /**
+   * Forgets a tenant's engine without checkpointing it (its lease went to another worker, whose
+   * state is authoritative now); a later input loads it afresh from the checkpoint plus replay.
+   */
+  release(tenantId: string): Promise<void>
   close(): Promise<void>
 }
 
+/** More unknown elders than this in one batch reload the tenant's whole elder list instead of one by one. */
+const MISSING_ELDERS_FULL_RELOAD = 20
 /** Every 20th checkpoint writes every elder (10 min at the default 30 s interval). */
 const FULL_CHECKPOINT_EVERY = 20
 /** Inputs stored up to this long before the checkpoint are replayed too (queued, not evaluated). */
@@ -80,6 +92,8 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
   const eventStepMs = opts.eventStepMs ?? 60_000
   const effects = opts.effects ?? noAlertEffects
   const engines = new Map<string, TenantEngine>()
+  /** tenantChanged refreshes queued and not started yet, by tenant and kind (coalesced). */
+  const queuedRefreshes = new Map<string, Promise<void>>()
   const stats: DetectionStats = { processed: 0, tooLate: 0, unknownElder: 0, findings: 0, queued: 0 }
   let queue: RuleInput[] = []
   let scheduled = false
@@ -159,8 +173,11 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     const engine = await engineFor(tenantId)
     let known = inputs.filter((i) => engine.elders.has(i.elderId))
     if (known.length < inputs.length) {
-      // An elder registered after this tenant's profiles were loaded: enrich from storage.
-      await refreshElders(db, engine)
+      // Elders registered after this tenant's profiles were loaded: enrich from storage — those
+      // elders only, unless many arrive at once (a fleet's first readings after a bulk import).
+      const missing = [...new Set(inputs.filter((i) => !engine.elders.has(i.elderId)).map((i) => i.elderId))]
+      if (missing.length > MISSING_ELDERS_FULL_RELOAD) await refreshElders(db, engine)
+      else for (const elderId of missing) await refreshElder(db, engine, elderId)
       known = inputs.filter((i) => engine.elders.has(i.elderId))
       stats.unknownElder += inputs.length - known.length
     }
@@ -192,7 +209,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
         if (list) list.push(input)
         else byTenant.set(input.tenantId, [input])
       }
-      for (const [tenantId, inputs] of byTenant) await evaluate(tenantId, inputs)
+      for (const [tenantId, inputs] of byTenant) if (opts.owns?.(tenantId) ?? true) await evaluate(tenantId, inputs)
     }
   }
 
@@ -260,14 +277,30 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
         for (const tenantId of tenantIds) await engineFor(tenantId)
       })
     },
-    tenantChanged(tenantId, what) {
-      return serial(async () => {
+    tenantChanged(tenantId, what, elderId) {
+      // One elder changed (the registry API): re-read that profile only. Registering a town's
+      // elders one POST at a time with a full reload each was quadratic (47 POSTs/s at 500).
+      if (what === 'elders' && elderId !== undefined) {
+        return serial(async () => {
+          const engine = engines.get(tenantId)
+          if (engine) await refreshElder(db, engine, elderId)
+        })
+      }
+      // Whole-list reloads still queued take later requests along; one that already started
+      // does not (it may have read the list before the change), so none is missed.
+      const key = `${tenantId}\u0000${what}`
+      const queued = queuedRefreshes.get(key)
+      if (queued !== undefined) return queued
+      const refresh = serial(async () => {
+        queuedRefreshes.delete(key)
         const engine = engines.get(tenantId)
         if (!engine) return
         if (what === 'venues') await refreshVenues(db, engine)
         else if (what === 'elders') await refreshElders(db, engine)
         else await refreshConfig(db, engine, logger)
       })
+      queuedRefreshes.set(key, refresh)
+      return refresh
     },
     tick(at) {
       return serial(async () => {
@@ -282,6 +315,13 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     ruleNow(tenantId) {
       const engine = engines.get(tenantId)
       return opts.clock === 'event' && engine && engine.eventNow > 0 ? engine.eventNow : now()
+    },
+    async release(tenantId) {
+      await serial(async () => {
+        engines.delete(tenantId)
+      })
+      // A checkpoint snapshot taken before the release must not land after the new owner's.
+      await writing
     },
     async close() {
       if (tickTimer) clearInterval(tickTimer)

@@ -11,7 +11,7 @@ import {
 } from '../../../rules/src/index'
 import type { Logger } from '../logger'
 import type { Db } from '../storage/db'
-import { currentRuleConfig, loadCheckpoint, loadElderProfiles, loadVenues } from './engine-store'
+import { currentRuleConfig, loadCheckpoint, loadElderProfile, loadElderProfiles, loadVenues } from './engine-store'
 
 /**
  * One tenant's live rule engine: its state (restored from the last checkpoint), and the
@@ -105,6 +105,13 @@ export async function refreshElders(db: Db, engine: TenantEngine): Promise<void>
   const profiles = await loadElderProfiles(db, engine.tenantId)
   engine.elders.clear()
   for (const p of profiles) engine.elders.set(p.id, p)
+}
+
+/** One elder registered, moved or deleted: only that profile is re-read. */
+export async function refreshElder(db: Db, engine: TenantEngine, elderId: string): Promise<void> {
+  const profile = await loadElderProfile(db, engine.tenantId, elderId)
+  if (profile === null) engine.elders.delete(elderId)
+  else engine.elders.set(elderId, profile)
 }
 
 export async function refreshConfig(db: Db, engine: TenantEngine, logger: Logger): Promise<void> {

@@ -12,7 +12,9 @@ import { httpLoggerOptions } from './request-log.js'
 import { LoginThrottle } from './login-throttle.js'
 import { registerHttpMetrics } from './http-metrics.js'
 import { zodValidatorCompiler } from './zod-provider.js'
+import { activityRoutes } from './routes/activity-routes.js'
 import { auditRoutes } from './routes/audit-routes.js'
+import { boardConfigRoutes } from './routes/board-config-routes.js'
 import { loginRoutes, sessionRoutes } from './routes/auth-routes.js'
 import { deviceRoutes } from './routes/device-routes.js'
 import { elderRoutes } from './routes/elder-routes.js'
@@ -48,7 +50,8 @@ export interface HttpDeps {
   /** Routes at the root (the operator board's static files), registered last. */
   rootPlugins?: Array<FastifyPluginAsync>
   /** Called after an elder is changed or deleted (the rule engine re-reads elder profiles). */
-  onEldersChanged?(tenantId: string): void | Promise<void>
+  /** `elderId`: the one elder created, changed or deleted (the engine re-reads that profile only). */
+  onEldersChanged?(tenantId: string, elderId?: string): void | Promise<void>
 }
 
 /**
@@ -106,10 +109,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       await api.register(userRoutes(deps))
       await api.register(tenantRoutes(deps))
       await api.register(elderRoutes(deps))
+      await api.register(activityRoutes(deps))
       await api.register(deviceRoutes(deps))
       await api.register(venueRoutes(deps))
       await api.register(policeStationRoutes(deps))
       await api.register(auditRoutes(deps))
+      await api.register(boardConfigRoutes(deps))
       for (const plugin of deps.plugins ?? []) await api.register(plugin)
     },
     { prefix: '/api/v1' },

@@ -66,19 +66,24 @@ export async function migrate(db: Db, opts: { timescale: boolean; dir?: string }
       current = m.file
       const sql = readFileSync(`${dir}/${m.file}`, 'utf8')
       const statements = splitStatements(sql)
+      const outsideTransaction = sql.startsWith(NO_TRANSACTION_MARK)
+      if (outsideTransaction) {
+        // Statements first, the record after: a failure or crash in between leaves the migration
+        // unrecorded, so the next start runs it again — which is why such files hold idempotent
+        // statements only (IF NOT EXISTS, if_not_exists => true).
+        const seen = await db.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version])
+        if (seen.length > 0) continue
+        for (const statement of statements) await db.query(statement)
+      }
       const ran = await db.transaction(async (tx) => {
         if (lock) await tx.query(lock, [MIGRATION_LOCK])
         // Re-checked under the lock: another worker may have applied it meanwhile.
         const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version])
         if (seen.length > 0) return false
-        if (!sql.startsWith(NO_TRANSACTION_MARK)) for (const statement of statements) await tx.query(statement)
+        if (!outsideTransaction) for (const statement of statements) await tx.query(statement)
         await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version])
         return true
       })
-      if (ran && sql.startsWith(NO_TRANSACTION_MARK)) {
-        // Idempotent statements only (IF NOT EXISTS), since a crash here is not rolled back.
-        for (const statement of statements) await db.query(statement)
-      }
       if (ran) applied.push(m.version)
     }
     return applied

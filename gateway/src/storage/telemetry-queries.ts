@@ -16,7 +16,7 @@ export interface TelemetryRangeQuery {
   kind?: DeviceKind | undefined
 }
 
-interface ReadingRow {
+export interface ReadingRow {
   ts: number
   tenant_id: string
   elder_id: string
@@ -36,7 +36,7 @@ interface ReadingRow {
   motion: boolean | null
 }
 
-interface EventRow {
+export interface EventRow {
   ts: number
   tenant_id: string
   elder_id: string
@@ -47,13 +47,13 @@ interface EventRow {
 }
 
 // Event time is stored from whole milliseconds, so the ms value is exact.
-const TS = '(extract(epoch FROM time) * 1000)::int8 AS ts'
-const READING_COLUMNS = 'tenant_id, elder_id, device_id, kind, lat, lon, acc, src, hr, steps, bat, worn, presence, persons, strangers, motion'
-const EVENT_COLUMNS = 'tenant_id, elder_id, device_id, device_kind, type, detail'
+export const TS = '(extract(epoch FROM time) * 1000)::int8 AS ts'
+export const READING_COLUMNS = 'tenant_id, elder_id, device_id, kind, lat, lon, acc, src, hr, steps, bat, worn, presence, persons, strangers, motion'
+export const EVENT_COLUMNS = 'tenant_id, elder_id, device_id, device_kind, type, detail'
 const MS = "timestamptz 'epoch' + $3::float8 * interval '1 millisecond'"
 const MS_TO = "timestamptz 'epoch' + $4::float8 * interval '1 millisecond'"
 
-function readingFromRow(r: ReadingRow): WatchReading | CameraReading {
+export function readingFromRow(r: ReadingRow): WatchReading | CameraReading {
   const base = { tenantId: r.tenant_id, elderId: r.elder_id, deviceId: r.device_id, ts: r.ts }
   if (r.kind === 'camera') {
     const c: CameraReading = { kind: 'camera', ...base }
@@ -75,7 +75,7 @@ function readingFromRow(r: ReadingRow): WatchReading | CameraReading {
   return w
 }
 
-function eventFromRow(r: EventRow): DeviceEvent {
+export function eventFromRow(r: EventRow): DeviceEvent {
   const e: DeviceEvent = {
     kind: 'event',
     tenantId: r.tenant_id,

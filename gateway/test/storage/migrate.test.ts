@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { backends } from '../../../test/support/databases'
 import { listMigrations, migrate, splitStatements } from '../../src/storage/migrate'
@@ -28,6 +31,24 @@ describe.each(backends)('migrate on $name', (backend) => {
       )
       expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['elders', 'devices', 'readings', 'dead_letters']))
     } finally {
+      await cleanup()
+    }
+  })
+
+  it('records a no-transaction migration only after its statements ran, so a failure is retried', async () => {
+    const { db, cleanup } = await backend.open({ migrate: false })
+    const dir = mkdtempSync(join(tmpdir(), 'eg-migrations-'))
+    try {
+      // Fails on the first start: the view reads a table that does not exist yet.
+      writeFileSync(join(dir, '001_outside.sql'), '-- eg:no-transaction\nCREATE OR REPLACE VIEW later_view AS SELECT x FROM later_table;\n')
+      await expect(migrate(db, { timescale: false, dir })).rejects.toMatchObject({ code: 'MIGRATION_FAILED' })
+      expect(await db.query('SELECT 1 FROM schema_migrations WHERE version = $1', ['001_outside'])).toEqual([])
+      await db.query('CREATE TABLE later_table (x int)')
+      expect(await migrate(db, { timescale: false, dir })).toEqual(['001_outside'])
+      expect(await db.query('SELECT x FROM later_view')).toEqual([])
+      expect(await migrate(db, { timescale: false, dir })).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
       await cleanup()
     }
   })

@@ -4,7 +4,7 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Finding } from '../../../rules/src/index'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
-import { connectDevice, waitFor } from '../../../test/support/gateway'
+import { collectCommands, connectDevice, waitFor, type DeviceCommand } from '../../../test/support/gateway'
 import { applyFindings } from '../../src/alerts/alert-store'
 import { alertChangeLogPlanner, composeAlertEffects, type AlertEffects } from '../../src/alerts/effects'
 import { startBroker, type Broker } from '../../src/broker/index'
@@ -28,14 +28,6 @@ import { bearer, login, userToken } from '../http/harness'
 const TTL = 30 * 60_000
 const postgres = backends.find((b) => b.name === 'postgres')!
 
-interface Command {
-  id: string
-  type: string
-  text: string
-  lang: string
-  priority: string
-  expiresAt: string
-}
 interface PromptView {
   id: string
   deviceId: string
@@ -128,15 +120,10 @@ describe('voice prompts over MQTT (real broker, intake, storage, HTTP)', () => {
   }
 
   /** A device client subscribed to its cmd topic, collecting commands. */
-  async function device(d: { id: string; secret: string }): Promise<{ client: MqttClient; commands: Command[] }> {
+  async function device(d: { id: string; secret: string }): Promise<{ client: MqttClient; commands: DeviceCommand[] }> {
     const client = await connectDevice(mqttUrl, d.id, d.secret)
     clients.push(client)
-    const commands: Command[] = []
-    client.on('message', (topic, payload) => {
-      if (topic === `eg/v1/${d.id}/cmd`) commands.push(JSON.parse(payload.toString()) as Command)
-    })
-    await client.subscribeAsync(`eg/v1/${d.id}/cmd`, { qos: 1 })
-    return { client, commands }
+    return { client, commands: await collectCommands(client, d.id) }
   }
 
   /** A red alert through the outbox, as the rule engine's finding would make it (default: SOS). */

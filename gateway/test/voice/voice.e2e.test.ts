@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedElders, type SeededDevice } from '../../../test/support/api-client'
-import { connectDevice, startTestGateway, waitFor, type TestGateway } from '../../../test/support/gateway'
+import { collectCommands, connectDevice, startTestGateway, waitFor, type DeviceCommand, type TestGateway } from '../../../test/support/gateway'
 
 /**
  * Issue 4 end to end, black box: an elder presses SOS on the watch (an MQTT event), the
@@ -10,14 +10,6 @@ import { connectDevice, startTestGateway, waitFor, type TestGateway } from '../.
  * connects. Only public interfaces: MQTT as a device, HTTP as an operator.
  * (Expiry, re-sends and the routes in detail: voice-delivery.test.ts.)
  */
-interface Command {
-  id: string
-  type: string
-  text: string
-  lang: string
-  priority: string
-  expiresAt: string
-}
 
 describe('voice prompts end to end (SOS over MQTT → prompt at the devices)', () => {
   let t: TestGateway
@@ -35,15 +27,10 @@ describe('voice prompts end to end (SOS over MQTT → prompt at the devices)', (
     await t?.drop()
   })
 
-  async function device(d: SeededDevice): Promise<{ client: MqttClient; commands: Command[] }> {
+  async function device(d: SeededDevice): Promise<{ client: MqttClient; commands: DeviceCommand[] }> {
     const client = await connectDevice(t.mqttUrl, d.id, d.secret)
     clients.push(client)
-    const commands: Command[] = []
-    client.on('message', (topic, payload) => {
-      if (topic === `eg/v1/${d.id}/cmd`) commands.push(JSON.parse(payload.toString()) as Command)
-    })
-    await client.subscribeAsync(`eg/v1/${d.id}/cmd`, { qos: 1 })
-    return { client, commands }
+    return { client, commands: await collectCommands(client, d.id) }
   }
 
   const prompts = async (query: string) =>

@@ -36,9 +36,9 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
   }
 
   /** A failing hook must not undo a committed change: logged, not returned. */
-  async function notifyEldersChanged(tenantId: string, log: FastifyBaseLogger): Promise<void> {
+  async function notifyEldersChanged(tenantId: string, elderId: string, log: FastifyBaseLogger): Promise<void> {
     try {
-      await deps.onEldersChanged?.(tenantId)
+      await deps.onEldersChanged?.(tenantId, elderId)
     } catch (err) {
       log.error({ err, tenantId }, 'onEldersChanged hook failed')
     }
@@ -57,6 +57,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
         await recordAudit(tx, auditBy(actor, 'elder.create', created.id, changedFields(request.body)))
         return created
       })
+      await notifyEldersChanged(actor.tenantId, elder.id, request.log)
       const risk = await riskOf(actor.tenantId, [elder])
       return reply.status(201).send(elderView(elder, risk.get(elder.id) ?? 'green'))
     })
@@ -86,8 +87,8 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
         await recordAudit(tx, auditBy(actor, 'elder.update', updated.id, changedFields(request.body)))
         return updated
       })
-      // Home, radius or planned absences may have moved: the rule engine re-reads its profiles.
-      await notifyEldersChanged(actor.tenantId, request.log)
+      // Home, radius or planned absences may have moved: the rule engine re-reads the profile.
+      await notifyEldersChanged(actor.tenantId, elder.id, request.log)
       const risk = await riskOf(actor.tenantId, [elder])
       return elderView(elder, risk.get(elder.id) ?? 'green')
     })
@@ -102,7 +103,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
       })
       // The elder's devices went with it (ON DELETE CASCADE): their secrets stop working now.
       for (const id of deviceIds) deps.deviceAuth.invalidate(id)
-      await notifyEldersChanged(actor.tenantId, request.log)
+      await notifyEldersChanged(actor.tenantId, request.params.id, request.log)
       return reply.status(204).send()
     })
   }

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { EgError } from '../../errors.js'
+import { elderExists } from '../../registry/elder-store.js'
+import { MAX_REPORT_DAYS, isCalendarDate } from '../../reports/report-period.js'
+import { MAX_ACTIVITY_RANGE_MS, alertDailyCounts, elderActivityHourly } from '../../storage/activity-queries.js'
+import type { Db } from '../../storage/db.js'
+import { STAFF, userOf } from '../auth.js'
+import { idParams } from '../pagination.js'
+import type { ZodTypeProvider } from '../zod-provider.js'
+
+/**
+ * The board's charts (issue 7): an elder's activity per hour and the tenant's alerts per UTC
+ * day, read from the aggregates of migration 011. Staff only, like the elder registry: police
+ * see the elders of their own escalations, not their daily life.
+ */
+const DAY_MS = 86_400_000
+
+// Event-time convention of the MQTT contract (DESIGN §3): epoch ms or ISO-8601.
+const instant = z.union([z.coerce.number().int().positive(), z.iso.datetime({ offset: true })])
+const toMs = (v: number | string) => (typeof v === 'number' ? v : Date.parse(v))
+
+const activityQuery = z
+  .object({ from: instant.optional(), to: instant.optional() })
+  .transform((q) => {
+    const to = q.to === undefined ? Date.now() : toMs(q.to)
+    return { to, from: q.from === undefined ? to - DAY_MS : toMs(q.from) }
+  })
+  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+  .refine((q) => q.to - q.from <= MAX_ACTIVITY_RANGE_MS, { message: 'the range spans at most 31 days', path: ['from'] })
+
+const calendarDate = z.string().refine(isCalendarDate, { message: 'expected a calendar date YYYY-MM-DD' })
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+
+const dailyQuery = z
+  .object({ from: calendarDate.optional(), to: calendarDate.optional() })
+  // Days are UTC days, as the view buckets them: default the last 7 including today.
+  .transform((q) => {
+    const to = q.to ?? dayOf(Date.now())
+    return { to, from: q.from ?? dayOf(Date.parse(to) - 6 * DAY_MS) }
+  })
+  .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] })
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) < MAX_REPORT_DAYS * DAY_MS, { message: `the range spans at most ${MAX_REPORT_DAYS} days`, path: ['from'] })
+
+export function activityRoutes(deps: { db: Db }): FastifyPluginAsync {
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>()
+    const config = { roles: STAFF }
+
+    app.get('/elders/:id/activity', { config, schema: { params: idParams, querystring: activityQuery, tags: ['elders'] } }, async (request) => {
+      const tenantId = userOf(request).tenantId
+      const elderId = request.params.id
+      if (!(await elderExists(deps.db, tenantId, elderId))) throw new EgError('NOT_FOUND', 'elder not found')
+      const { from, to } = request.query
+      const hours = await elderActivityHourly(deps.db, tenantId, elderId, from, to)
+      return {
+        elderId,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        hours: hours.map((h) => ({
+          at: new Date(h.at).toISOString(),
+          readings: h.readings,
+          steps: h.steps,
+          hrMean: h.hrMean,
+          hrMin: h.hrMin,
+          hrMax: h.hrMax,
+          fixes: h.fixes,
+        })),
+      }
+    })
+
+    app.get('/alerts/daily', { config, schema: { querystring: dailyQuery, tags: ['alerts'] } }, async (request) => {
+      const tenantId = userOf(request).tenantId
+      return { from: request.query.from, to: request.query.to, days: await alertDailyCounts(deps.db, tenantId, request.query.from, request.query.to) }
+    })
+  }
+}

@@ -1,0 +1,23 @@
+import { Redis } from 'ioredis'
+
+/** The Redis the cluster tests use (CI and the dev machine run one at the default address). */
+export const REDIS_URL = process.env.EG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Whether Redis answers a PING: the cluster tests skip, saying why, when it does not. */
+export async function redisAnswers(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => undefined)
+  try {
+    await probe.connect()
+    return (await probe.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    probe.disconnect()
+  }
+}
+
+/** The describe title, with the reason when the suite is skipped. */
+export function clusterSuite(title: string, up: boolean): string {
+  return up ? title : `${title} — skipped: Redis does not answer at ${REDIS_URL}`
+}
