@@ -34,6 +34,13 @@ function Label(props: { at: { x: number; y: number }; text: string; class?: stri
   )
 }
 
+/**
+ * Labels of what needs no attention (green elders, venues that are not risky) appear only when
+ * zoomed in to a few streets: at town scale fifty names overlap into noise, and the names an
+ * operator must find at a glance are the elders at risk and the risky venues.
+ */
+const QUIET_LABEL_ZOOM = 15
+
 export function ElderLayer(props: { proj: Projector; marks: readonly ElderMark[]; onOpen(elder: Elder): void }): JSX.Element {
   const { t } = useT()
   const { proj } = props
@@ -57,7 +64,7 @@ export function ElderLayer(props: { proj: Projector; marks: readonly ElderMark[]
                 <circle cx={pos.x} cy={pos.y} r={9} class="map-elder-pos" data-testid="map-elder-position" />
               </>
             )}
-            {proj.zoom >= 12 && <Label at={pos ?? home} text={`⌂ ${elder.name}`} />}
+            {proj.zoom >= (level === 'green' ? QUIET_LABEL_ZOOM : 12) && <Label at={pos ?? home} text={`⌂ ${elder.name}`} />}
           </g>
         )
       })}
@@ -81,7 +88,7 @@ export function VenueLayer(props: { proj: Projector; venues: readonly Venue[]; s
             <g key={venue.id} class={cls} data-testid="map-venue" data-venue-id={venue.id} data-kind={venue.kind} data-risky={String(venue.risky)} onClick={select}>
               <title>{label}</title>
               <polygon points={pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ')} class="map-venue-shape" />
-              {proj.zoom >= 11 && <Label at={top} text={label} />}
+              {proj.zoom >= (venue.risky ? 11 : QUIET_LABEL_ZOOM) && <Label at={top} text={label} />}
             </g>
           )
         }
@@ -92,7 +99,7 @@ export function VenueLayer(props: { proj: Projector; venues: readonly Venue[]; s
           <g key={venue.id} class={cls} data-testid="map-venue" data-venue-id={venue.id} data-kind={venue.kind} data-risky={String(venue.risky)} onClick={select}>
             <title>{label}</title>
             <circle cx={c.x} cy={c.y} r={r} class="map-venue-shape" />
-            {proj.zoom >= 11 && <Label at={{ x: c.x + r * 0.7, y: c.y - r * 0.7 }} text={label} />}
+            {proj.zoom >= (venue.risky ? 11 : QUIET_LABEL_ZOOM) && <Label at={{ x: c.x + r * 0.7, y: c.y - r * 0.7 }} text={label} />}
           </g>
         )
       })}

@@ -5,7 +5,9 @@ import { Redis } from 'ioredis'
 import type { MQEmitter } from 'mqemitter'
 import { EgError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { createSplitBus } from './cluster-bus.js'
 import { startClusterPresence, type ClusterPresence } from './cluster-presence.js'
+import { createMessageBus } from './emitter.js'
 import { guardDeadNodeWills } from './cluster-wills.js'
 
 /**
@@ -82,8 +84,10 @@ export async function createBrokerCluster(opts: ClusterOptions): Promise<BrokerC
   // emit is one PUBLISH, completed when Redis answers, so a flood costs one round trip per
   // message (auto-pipelined) and aedes' per-chunk backpressure now also waits on Redis. Local
   // subscribers are served when the message comes back from Redis, like remote ones.
-  const mq = new MQEmitterRedisPrefix(prefix, { pubConn: pub, subConn: sub, concurrency: 0, matchEmptyLevels: true })
-  mq.state.on('error', (err: Error) => log.warn({ err: err.message }, 'cluster message bus error'))
+  const shared = new MQEmitterRedisPrefix(prefix, { pubConn: pub, subConn: sub, concurrency: 0, matchEmptyLevels: true })
+  shared.state.on('error', (err: Error) => log.warn({ err: err.message }, 'cluster message bus error'))
+  // Device readings stay on this node's bus; the rest crosses Redis (cluster-bus.ts says why).
+  const mq = createSplitBus(createMessageBus(), shared)
   const persistence = redisPersistence({ conn: store })
 
   let presence: ClusterPresence | undefined
