@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, ApiError, fetchAll } from '../api'
-import type { BoardConfig, Elder, Telemetry, Venue, VenueCandidate } from '../types'
+import type { BoardConfig, Venue, VenueCandidate } from '../types'
 import type { LatLon } from './projection'
 
 /**
@@ -59,35 +59,15 @@ export function useMapData(): { data: MapData | null; reload(): void } {
   return { data, reload: () => setRound((r) => r + 1) }
 }
 
-/**
- * The gateway has no "last position" list, so the map asks each elder's recent watch
- * telemetry — for at most POSITION_LOOKUPS elders, riskiest first (those an operator looks
- * for on the wall); the rest show their home only.
- */
-const POSITION_LOOKUPS = 40
-const POSITION_WINDOW_MS = 6 * 3_600_000
-
-export async function lastPositions(elders: readonly Elder[]): Promise<Map<string, LatLon & { ts: number }>> {
-  const out = new Map<string, LatLon & { ts: number }>()
-  const from = Date.now() - POSITION_WINDOW_MS
-  await Promise.all(
-    elders.slice(0, POSITION_LOOKUPS).map(async (elder) => {
-      try {
-        const tel = await api<Telemetry>('GET', `/elders/${encodeURIComponent(elder.id)}/telemetry?from=${from}&kind=watch&limit=10000`)
-        // Readings come oldest first: the last fix wins.
-        for (let i = tel.items.length - 1; i >= 0; i--) {
-          const r = tel.items[i]
-          if (r?.lat !== undefined && r.lon !== undefined) {
-            out.set(elder.id, { lat: r.lat, lon: r.lon, ts: r.ts })
-            break
-          }
-        }
-      } catch {
-        // No telemetry rights or no readings: the elder is drawn at home.
-      }
-    }),
-  )
-  return out
+/** Every elder's last fix in the last 24 hours, in one request (`GET /api/v1/positions`). */
+export async function lastPositions(): Promise<Map<string, LatLon & { ts: number }>> {
+  try {
+    const { items } = await api<{ items: Array<{ elderId: string; lat: number; lon: number; ts: number }> }>('GET', '/positions')
+    return new Map(items.map((p) => [p.elderId, { lat: p.lat, lon: p.lon, ts: p.ts }]))
+  } catch {
+    // No rights (police) or an older gateway: elders are drawn at home.
+    return new Map()
+  }
 }
 
 /** The places a view of venues and candidates must fit (a polygon by its vertices). */

@@ -39,7 +39,7 @@ export function MapPage(): JSX.Element {
   const elderKey = marks.map((m) => m.elder.id).join(',')
   useEffect(() => {
     let live = true
-    void lastPositions(marks.map((m) => m.elder)).then((p) => live && setPositions(p))
+    void lastPositions().then((p) => live && setPositions(p))
     return () => {
       live = false
     }

@@ -112,4 +112,36 @@ describe.each(backends)('activity routes on $name', (backend) => {
     expect(await fields('from=2026-11-03&to=2026-11-02')).toEqual(['to'])
     expect(await fields('from=2024-01-01&to=2026-11-02')).toEqual(['from'])
   })
+
+  it("gives every elder's newest fix since `since`, skipping readings without a position", async () => {
+    const other = (await api.app.inject({ method: 'POST', url: '/api/v1/elders', headers: bearer(api.operator), payload: { name: '李大爷', home } })).json() as { id: string }
+    const now = Date.now()
+    const fix = (elderId: string, ts: number, lat: number, extra: Partial<WatchReading> = {}): WatchReading => ({ kind: 'watch', tenantId: api.tenantId, elderId, deviceId: `pos-${elderId}`, ts, lat, lon: 120.75, acc: 10, src: 'gps', ...extra })
+    const writer = createTelemetryWriter(api.opened.db, { batchSize: 100, flushMs: 10, bufferCapacity: 100, logger: silentLogger, metrics: createMetrics() })
+    writer.push({
+      readings: [
+        fix(elder, now - 3 * 3_600_000, 30.1),
+        fix(elder, now - 2 * 3_600_000, 30.2),
+        // Newer, but no position: the fix before it stays the last known position.
+        { kind: 'watch', tenantId: api.tenantId, elderId: elder, deviceId: `pos-${elder}`, ts: now - 3_600_000, hr: 72 },
+        // Older than the default day: not a current position.
+        fix(other.id, now - 30 * 3_600_000, 31.5),
+      ],
+    })
+    await writer.close()
+
+    const res = await get('/api/v1/positions', api.operator)
+    expect(res.statusCode).toBe(200)
+    const items = res.json().items as Array<{ elderId: string; lat: number; ts: number; at: string; src: string }>
+    expect(items).toEqual([expect.objectContaining({ elderId: elder, lat: 30.2, lon: 120.75, acc: 10, src: 'gps', ts: now - 2 * 3_600_000 })])
+    expect(items[0]?.at).toBe(new Date(now - 2 * 3_600_000).toISOString())
+    const week = (await get(`/api/v1/positions?since=${now - 2 * 86_400_000}`, api.operator)).json().items as Array<{ elderId: string; lat: number }>
+    expect(week.map((p) => [p.elderId, p.lat]).sort()).toEqual([[elder, 30.2], [other.id, 31.5]].sort())
+
+    expect((await get('/api/v1/positions', otherTenantAdmin)).json().items).toEqual([])
+    expect((await get('/api/v1/positions', api.police)).statusCode).toBe(403)
+    const tooOld = await get(`/api/v1/positions?since=${now - 8 * 86_400_000}`, api.operator)
+    expect(tooOld.statusCode).toBe(400)
+    expect(tooOld.json().error.fields.map((f: { path: string }) => f.path)).toEqual(['since'])
+  })
 })

@@ -5,6 +5,7 @@ import { elderExists } from '../../registry/elder-store.js'
 import { MAX_REPORT_DAYS, isCalendarDate } from '../../reports/report-period.js'
 import { MAX_ACTIVITY_RANGE_MS, alertDailyCounts, elderActivityHourly } from '../../storage/activity-queries.js'
 import type { Db } from '../../storage/db.js'
+import { lastPositions } from '../../storage/position-queries.js'
 import { STAFF, userOf } from '../auth.js'
 import { idParams } from '../pagination.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
@@ -42,10 +43,23 @@ const dailyQuery = z
   .refine((q) => q.to >= q.from, { message: 'to must not be before from', path: ['to'] })
   .refine((q) => Date.parse(q.to) - Date.parse(q.from) < MAX_REPORT_DAYS * DAY_MS, { message: `the range spans at most ${MAX_REPORT_DAYS} days`, path: ['from'] })
 
+/** Positions older than a week say nothing about where an elder is now. */
+const MAX_POSITION_AGE_MS = 7 * DAY_MS
+const positionsQuery = z
+  .object({ since: instant.optional() })
+  .transform((q) => ({ since: q.since === undefined ? Date.now() - DAY_MS : toMs(q.since) }))
+  .refine((q) => q.since >= Date.now() - MAX_POSITION_AGE_MS, { message: 'since may go back at most 7 days', path: ['since'] })
+
 export function activityRoutes(deps: { db: Db }): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: STAFF }
+
+    // Every elder's last fix since `since` (default 24 h): the map draws where elders are.
+    app.get('/positions', { config, schema: { querystring: positionsQuery, tags: ['elders'] } }, async (request) => {
+      const items = await lastPositions(deps.db, userOf(request).tenantId, request.query.since)
+      return { since: new Date(request.query.since).toISOString(), items: items.map((p) => ({ ...p, at: new Date(p.ts).toISOString() })) }
+    })
 
     app.get('/elders/:id/activity', { config, schema: { params: idParams, querystring: activityQuery, tags: ['elders'] } }, async (request) => {
       const tenantId = userOf(request).tenantId
