@@ -66,7 +66,19 @@ export async function startClusterDetection(opts: ClusterDetectionOptions): Prom
     // Loading the engine replays what was stored since the tenant's checkpoint, whoever stored it.
     onGain: (tenantId) => detection.warmUp([tenantId]),
     onLose: (tenantId) => detection.release(tenantId),
+    // Handing over to balance: what is stored is evaluated and checkpointed first, so the next
+    // holder starts from this state plus the replay of anything stored after it.
+    onShed: async (tenantId) => {
+      await poll()
+      await detection.idle()
+      await detection.checkpoint(true)
+      await detection.release(tenantId)
+    },
   })
+
+  async function poll(): Promise<void> {
+    await feed.poll(leases.owned())
+  }
 
   let closed = false
   let rounds: Promise<void> = Promise.resolve()
@@ -76,7 +88,6 @@ export async function startClusterDetection(opts: ClusterDetectionOptions): Prom
     rounds = run.catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cluster step failed; retried on the next tick'))
     return run
   }
-  const poll = () => feed.poll(leases.owned())
   const refresh = async () => {
     for (const t of leases.owned()) {
       await detection.tenantChanged(t, 'venues')

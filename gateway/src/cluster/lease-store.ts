@@ -26,6 +26,27 @@ export async function acquireLeases(db: Queryable, holder: string, scopes: reado
   return rows.map((r) => r.scope)
 }
 
+/** Workers announce themselves with a lease of their own, so each can tell how many are alive. */
+export const workerScope = (holder: string): string => `worker:${holder}`
+
+/** Renews `holder`'s presence and counts the live workers (itself included). */
+export async function announceWorker(db: Queryable, holder: string, ttlMs: number): Promise<number> {
+  await acquireLeases(db, holder, [workerScope(holder)], ttlMs)
+  const rows = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM worker_leases WHERE scope LIKE 'worker:%' AND expires_at >= now()")
+  return Math.max(1, rows[0]?.n ?? 1)
+}
+
+/** The scopes among `scopes` nobody holds (never taken, given back, or expired). */
+export async function freeScopes(db: Queryable, scopes: readonly string[]): Promise<string[]> {
+  if (scopes.length === 0) return []
+  const rows = await db.query<{ scope: string }>(
+    `SELECT s AS scope FROM unnest($1::text[]) AS s
+     WHERE NOT EXISTS (SELECT 1 FROM worker_leases l WHERE l.scope = s AND l.expires_at >= now())`,
+    [scopes],
+  )
+  return rows.map((r) => r.scope)
+}
+
 /** Gives leases back at once (graceful shutdown), so another worker need not wait for the TTL. */
 export async function releaseLeases(db: Queryable, holder: string, scopes: readonly string[]): Promise<void> {
   if (scopes.length === 0) return

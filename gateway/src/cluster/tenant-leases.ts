@@ -1,6 +1,6 @@
 import type { Logger } from '../logger'
 import type { Db } from '../storage/db'
-import { acquireLeases, releaseLeases } from './lease-store'
+import { acquireLeases, announceWorker, freeScopes, releaseLeases, workerScope } from './lease-store'
 
 /**
  * Which tenants' rule engines this worker runs: one lease per tenant in worker_leases, renewed
@@ -12,6 +12,12 @@ import { acquireLeases, releaseLeases } from './lease-store'
  * tenant is the smallest unit two workers can hand over without merging state. It scales to as
  * many rule workers as there are tenants (a county cloud per tenant); ingest scales with all
  * workers regardless, since every worker stores what it receives.
+ *
+ * Balance: every worker announces itself (a lease of its own), and each takes at most its fair
+ * share — ceil(tenants / live workers). A worker holding more than its share (a new worker
+ * joined) hands the excess over gracefully (onShed: evaluate what is stored, checkpoint, then
+ * give the lease back); the newcomer takes the free leases on its next round. A dead worker's
+ * announcement expires with its leases, so the survivors' shares grow and they take the rest.
  */
 export interface TenantLeasesOptions {
   db: Db
@@ -24,6 +30,8 @@ export interface TenantLeasesOptions {
   onGain(tenantId: string): Promise<void>
   /** This worker lost the tenant (its lease ran out under it, or it could not renew in time). */
   onLose(tenantId: string): Promise<void>
+  /** This worker is about to give the tenant up to balance the load: make its state durable. */
+  onShed?(tenantId: string): Promise<void>
 }
 
 export interface TenantLeases {
@@ -50,8 +58,15 @@ export function createTenantLeases(opts: TenantLeasesOptions): TenantLeases {
   async function renew(): Promise<void> {
     const started = Date.now()
     let held: string[]
+    let share: number
     try {
-      held = await acquireLeases(opts.db, opts.holder, await opts.tenants(), opts.ttlMs)
+      const workers = await announceWorker(opts.db, opts.holder, opts.ttlMs)
+      const tenants = await opts.tenants()
+      share = Math.ceil(tenants.length / workers)
+      // Renew what is held; top up with free tenants only to this worker's share.
+      const room = share - owned.size
+      const extra = room > 0 ? (await freeScopes(opts.db, tenants.filter((t) => !owned.has(t)))).slice(0, room) : []
+      held = await acquireLeases(opts.db, opts.holder, [...owned, ...extra], opts.ttlMs)
     } catch (err) {
       // Could not renew: before the TTL can have run out (half of it, as a margin against a
       // slow clock or a stalled loop), stop evaluating rather than risk two evaluators.
@@ -68,6 +83,14 @@ export function createTenantLeases(opts: TenantLeasesOptions): TenantLeases {
       log.info({ tenantId: t }, 'rule lease taken; evaluating this tenant')
       await opts.onGain(t)
     }
+    // More than the fair share (another worker joined): hand the newest-sorted excess over.
+    const excess = [...owned].sort().slice(share)
+    for (const t of excess) {
+      await opts.onShed?.(t)
+      owned.delete(t)
+      await releaseLeases(opts.db, opts.holder, [t])
+      log.info({ tenantId: t, share }, 'rule lease handed over to balance the workers')
+    }
   }
 
   return {
@@ -77,7 +100,7 @@ export function createTenantLeases(opts: TenantLeasesOptions): TenantLeases {
     async releaseAll() {
       const all = [...owned]
       owned.clear()
-      await releaseLeases(opts.db, opts.holder, all)
+      await releaseLeases(opts.db, opts.holder, [...all, workerScope(opts.holder)])
     },
   }
 }

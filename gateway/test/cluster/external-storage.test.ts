@@ -98,4 +98,39 @@ describe('external-broker mode storage', () => {
     await a.renew()
     expect(a.owns('t1')).toBe(true)
   })
+
+  it('balances tenants over the live workers: a newcomer gets its share handed over, a leaver gives it back', async () => {
+    const events: string[] = []
+    const tenants = ['t1', 't2', 't3', 't4', 't5']
+    const leasesOf = (holder: string) =>
+      createTenantLeases({
+        db: opened.db,
+        holder,
+        ttlMs: 60_000,
+        logger: silentLogger,
+        tenants: async () => tenants,
+        onGain: async (t) => void events.push(`${holder} gains ${t}`),
+        onLose: async (t) => void events.push(`${holder} loses ${t}`),
+        onShed: async (t) => void events.push(`${holder} sheds ${t}`),
+      })
+    const a = leasesOf('worker-a')
+    const b = leasesOf('worker-b')
+    await a.renew()
+    expect(a.owned().sort()).toEqual(tenants)
+    await b.renew() // announces itself; everything is still held by a
+    expect(b.owned()).toEqual([])
+    await a.renew() // two workers now: a keeps ceil(5 / 2) = 3 and hands 2 over
+    expect(events.filter((e) => e.startsWith('worker-a sheds'))).toEqual(['worker-a sheds t4', 'worker-a sheds t5'])
+    await b.renew()
+    expect([a.owned().sort(), b.owned().sort()]).toEqual([['t1', 't2', 't3'], ['t4', 't5']])
+    // Every tenant has exactly one holder, and nobody lost a lease in the hand-over.
+    const holders = await leaseHolders(opened.db)
+    expect(tenants.map((t) => holders.get(t))).toEqual(['worker-a', 'worker-a', 'worker-a', 'worker-b', 'worker-b'])
+    expect(events.some((e) => e.includes('loses'))).toBe(false)
+    // b stops gracefully: its tenants and its announcement go, and a takes everything back.
+    await b.releaseAll()
+    await a.renew()
+    expect(a.owned().sort()).toEqual(tenants)
+    await a.releaseAll()
+  })
 })
