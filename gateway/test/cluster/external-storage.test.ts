@@ -13,6 +13,20 @@ import { backends, silentLogger, type OpenedBackend } from '../../../test/suppor
  */
 const postgres = backends.find((b) => b.name === 'postgres')!
 
+/** A worker's leases over `tenants`, writing what happens to it into `events`. */
+function leasesFor(db: OpenedBackend['db'], holder: string, tenants: readonly string[], events: string[]) {
+  return createTenantLeases({
+    db,
+    holder,
+    ttlMs: 60_000,
+    logger: silentLogger,
+    tenants: async () => [...tenants],
+    onGain: async (t) => void events.push(`${holder} gains ${t}`),
+    onLose: async (t) => void events.push(`${holder} loses ${t}`),
+    onShed: async (t) => void events.push(`${holder} sheds ${t}`),
+  })
+}
+
 describe('external-broker mode storage', () => {
   let opened: OpenedBackend
 
@@ -73,16 +87,7 @@ describe('external-broker mode storage', () => {
 
   it('tells the old holder it lost a tenant that another worker took over after expiry', async () => {
     const events: string[] = []
-    const leasesOf = (holder: string) =>
-      createTenantLeases({
-        db: opened.db,
-        holder,
-        ttlMs: 60_000,
-        logger: silentLogger,
-        tenants: async () => ['t1'],
-        onGain: async (t) => void events.push(`${holder} gains ${t}`),
-        onLose: async (t) => void events.push(`${holder} loses ${t}`),
-      })
+    const leasesOf = (holder: string) => leasesFor(opened.db, holder, ['t1'], events)
     const a = leasesOf('worker-a')
     const b = leasesOf('worker-b')
     await a.renew()
@@ -102,17 +107,7 @@ describe('external-broker mode storage', () => {
   it('balances tenants over the live workers: a newcomer gets its share handed over, a leaver gives it back', async () => {
     const events: string[] = []
     const tenants = ['t1', 't2', 't3', 't4', 't5']
-    const leasesOf = (holder: string) =>
-      createTenantLeases({
-        db: opened.db,
-        holder,
-        ttlMs: 60_000,
-        logger: silentLogger,
-        tenants: async () => tenants,
-        onGain: async (t) => void events.push(`${holder} gains ${t}`),
-        onLose: async (t) => void events.push(`${holder} loses ${t}`),
-        onShed: async (t) => void events.push(`${holder} sheds ${t}`),
-      })
+    const leasesOf = (holder: string) => leasesFor(opened.db, holder, tenants, events)
     const a = leasesOf('worker-a')
     const b = leasesOf('worker-b')
     await a.renew()
