@@ -195,26 +195,9 @@ export interface RuleVersion {
   createdAt: string
 }
 
-/** One finding of a backtest (rules/src/types.ts Finding). */
-export interface BacktestFinding {
-  rule: string
-  elderId: string | null
-  level: RiskLevel
-  dedupKey: string
-  ts: number
-  summary: string
-}
-
-/** `POST /api/v1/rules/backtest` (gateway/src/detection/backtest.ts). */
-export interface BacktestResult {
-  from: string
-  to: string
-  inputs: number
-  tooLate: number
-  findings: number
-  counts: Record<string, Partial<Record<RiskLevel, number>>>
-  samples: BacktestFinding[]
-}
+/* `POST /api/v1/rules/backtest`: the gateway's own types (plain JSON; type-only, erased from the bundle). */
+export type { Finding as BacktestFinding } from '../../rules/src/types'
+export type { BacktestResult } from '../../gateway/src/detection/backtest'
 
 /** `GET /api/v1/users`: never a password or its hash. */
 export interface UserAccount {
@@ -273,34 +256,9 @@ export interface BoardConfig {
   tenantName: string
 }
 
-/* ---- Reports (issue 6): `GET /api/v1/reports/alerts` (gateway/src/reports/alert-report.ts) ---- */
-export type ReportPeriod = 'day' | 'week'
-
-export interface AlertReportRow {
-  /** 'YYYY-MM-DD': the local day, or the Monday of the ISO week. */
-  bucket: string
-  rule: string
-  level: RiskLevel
-  area: string | null
-  disposition: Disposition | null
-  count: number
-}
-
-export interface AlertReport {
-  period: ReportPeriod
-  from: string
-  to: string
-  timeZone: string
-  rows: AlertReportRow[]
-  /** byArea counts elders without an area under "—"; byDisposition unresolved alerts under "unresolved". */
-  totals: { total: number; byRule: Record<string, number>; byLevel: Record<string, number>; byArea: Record<string, number>; byDisposition: Record<string, number> }
-  sla: {
-    targetMinutes: number
-    acknowledged: number
-    withinTarget: number
-    breached: number
-    unacknowledged: number
-    medianAckMinutes: number | null
-    p90AckMinutes: number | null
-  }
-}
+/* ---- Reports (issue 6): `GET /api/v1/reports/alerts` ----
+ * The gateway's own types: the report is plain JSON (strings and numbers), so the wire shape is
+ * the server type; a type-only import is erased from the browser bundle. */
+export type { AlertReport } from '../../gateway/src/reports/alert-report'
+export type { AlertReportRow } from '../../gateway/src/reports/report-store'
+export type { ReportPeriod } from '../../gateway/src/reports/report-period'

@@ -44,7 +44,7 @@ export interface Gateway {
   readonly metrics: Metrics
   readonly broker: Broker
   readonly detection: DetectionRuntime
-  /** EG_BROKER=external: this worker's rule leases (undefined with the embedded broker). */
+  /** Several nodes (EG_BROKER=external, or EG_CLUSTER_REDIS_URL): this node's rule leases; undefined on a single node. */
   readonly cluster: ClusterDetection | undefined
   readonly http: FastifyInstance
   readonly tenantId: string
@@ -126,7 +126,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
 
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
     const intake = createDeviceIntake(
-      // External mode: the lease holder reads inputs from storage, whichever worker received them.
+      // Several nodes: the lease holder reads inputs from storage, whichever node received them.
       { writer, deadLetters, rejections, activity, detection: multiNode ? { submit: () => undefined } : detection, onAcks: (acks) => delivery.onAcks(acks) },
       metrics,
       decodeLimitsFromConfig(config),
@@ -210,7 +210,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       generatedAdminPassword: boot.generatedPassword,
       async settle() {
         await writer.flush()
-        // External mode: what every worker flushed so far reaches this worker's leased engines.
+        // Several nodes: what every node flushed so far reaches this node's leased engines.
         await cluster?.settle()
         await detection.idle()
         await activity.flush()
