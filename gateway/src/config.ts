@@ -28,6 +28,11 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   EG_DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * TimescaleDB with DATABASE_URL: auto (use it when the server has it ready, else plain PostgreSQL
+   * with one log line saying why), on (refuse to start without it), off (never). storage/timescale-mode.ts.
+   */
+  EG_TIMESCALE: z.enum(['auto', 'on', 'off']).default('auto'),
   EG_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   EG_CLOCK: z.enum(['wall', 'event']).default('wall'),
   EG_TZ: z.string().refine(validTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
@@ -36,10 +41,16 @@ export const configSchema = z.object({
   EG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Name of the tenant created on first start (a county or district cloud). */
   EG_TENANT_NAME: z.string().min(1).default('default'),
-  /** Writer: rows per INSERT, longest wait before a partial batch is written, rows held in memory. */
+  /**
+   * Writer: rows per INSERT; how long the first rows after a quiet spell wait for company (0: group
+   * commit — written as soon as the previous statement finished, which is what a PUBACK waits
+   * for); rows held in memory before QoS 0 publishers are slowed.
+   */
   EG_WRITER_BATCH_SIZE: positiveInt.default(2000),
-  EG_WRITER_FLUSH_MS: positiveInt.default(50),
+  EG_WRITER_FLUSH_MS: z.coerce.number().int().min(0).default(0),
   EG_WRITER_BUFFER: positiveInt.default(100_000),
+  /** Writer statements in flight at once; unset: 2 on PostgreSQL (one commits while the next is written), 1 on PGlite. */
+  EG_WRITER_CONCURRENCY: z.coerce.number().int().min(1).max(8).optional(),
   /** Dead letters kept (newest win) and the payload bytes kept of each. */
   EG_DEADLETTER_MAX: positiveInt.default(10_000),
   EG_DEADLETTER_PAYLOAD_BYTES: positiveInt.default(1024),
@@ -67,6 +78,8 @@ export const configSchema = z.object({
   EG_PUBLIC_URL: z.string().url().optional(),
   /** The built operator board (npm run build:dashboard); served at /. */
   EG_DASHBOARD_DIR: z.string().min(1).optional(),
+  /** Accepted data unstored, or findings undelivered, this long: /healthz answers 503 with the reason. */
+  EG_HEALTH_STALL_MS: positiveInt.default(15_000),
   /** Rule-engine checkpoint interval; after a crash, inputs stored since are replayed. */
   EG_CHECKPOINT_MS: positiveInt.default(30_000),
   /** Serve /docs (OpenAPI UI). */
@@ -136,6 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const config = parsed.data
   if ((config.EG_TLS_CERT === undefined) !== (config.EG_TLS_KEY === undefined)) {
     throw new EgError('CONFIG_INVALID', 'EG_TLS_CERT and EG_TLS_KEY must be set together')
+  }
+  if (config.EG_TIMESCALE === 'on' && config.DATABASE_URL === undefined) {
+    throw new EgError('CONFIG_INVALID', 'EG_TIMESCALE=on needs DATABASE_URL: the embedded PGlite has no TimescaleDB')
   }
   if (config.EG_CLUSTER_REDIS_URL !== undefined && (config.EG_BROKER !== 'embedded' || config.DATABASE_URL === undefined)) {
     // Nodes of a cluster share one PostgreSQL database; an external broker is clustered by itself.

@@ -13,6 +13,8 @@ export const errorCatalogue = {
   NOT_FOUND: { status: 404, message: 'not found' },
   CONFLICT: { status: 409, message: 'already exists' },
   CANDIDATE_NOT_OPEN: { status: 409, message: 'venue candidate already promoted or dismissed' },
+  PARKED_FINDING_NOT_OPEN: { status: 409, message: 'parked finding already retried or dismissed' },
+  FINDING_STILL_FAILING: { status: 409, message: 'the parked finding still cannot be stored' },
   TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed attempts; try later' },
   STORAGE_UNAVAILABLE: { status: 503, message: 'storage unavailable' },
   BROKER_UNAVAILABLE: { status: 503, message: 'external MQTT cluster unreachable' },

@@ -10,9 +10,11 @@ import type { Config } from './config'
 import { listTenantIds } from './detection/engine-store'
 import { createDetectionRuntime, type DetectionRuntime } from './detection/runtime'
 import { candidateRoutes } from './detection/candidate-routes'
+import { parkedFindingRoutes } from './detection/parked-routes'
 import { detectionRoutes } from './detection/routes'
 import { createAlertDelivery } from './delivery'
 import { EgError } from './errors'
+import { healthProblems } from './health'
 import { dashboardStatic } from './http/dashboard-static'
 import { buildHttpApp } from './http/app'
 import { decodeLimitsFromConfig } from './ingest/decode'
@@ -27,7 +29,7 @@ import { createDeadLetterStore } from './storage/dead-letters'
 import { createDeviceActivity } from './storage/device-activity'
 import { createDeviceRejections } from './storage/device-rejections'
 import { openDb, type Db } from './storage/db'
-import { detectTimescale, migrate } from './storage/migrate'
+import { migrate, resolveTimescale } from './storage/migrate'
 import { applyRetention, startRetentionJob } from './storage/retention'
 import { createTelemetryWriter } from './storage/telemetry-writer'
 
@@ -63,7 +65,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'))
   }
   try {
-    const timescale = await detectTimescale(db)
+    const timescale = await resolveTimescale(db, config.EG_TIMESCALE, logger)
     const applied = await migrate(db, { timescale })
     logger.info({ storage: db.kind, timescale, migrations: applied }, 'storage ready')
     if (timescale) {
@@ -76,20 +78,23 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     }
     const boot = await ensureBootstrap(db, { tenantName: config.EG_TENANT_NAME, adminPassword: config.EG_ADMIN_PASSWORD })
 
-    const writer = createTelemetryWriter(db, {
-      batchSize: config.EG_WRITER_BATCH_SIZE,
-      flushMs: config.EG_WRITER_FLUSH_MS,
-      bufferCapacity: config.EG_WRITER_BUFFER,
-      logger,
-      metrics,
-    })
-    cleanups.push(() => writer.close())
     const deadLetters = createDeadLetterStore(db, {
       maxRows: config.EG_DEADLETTER_MAX,
       payloadBytes: config.EG_DEADLETTER_PAYLOAD_BYTES,
       logger,
     })
     cleanups.push(() => deadLetters.close())
+    // Closed before the dead letters (cleanups run in reverse): rows it refuses become letters.
+    const writer = createTelemetryWriter(db, {
+      batchSize: config.EG_WRITER_BATCH_SIZE,
+      flushMs: config.EG_WRITER_FLUSH_MS,
+      bufferCapacity: config.EG_WRITER_BUFFER,
+      ...(config.EG_WRITER_CONCURRENCY === undefined ? {} : { concurrency: config.EG_WRITER_CONCURRENCY }),
+      logger,
+      metrics,
+      refused: deadLetters,
+    })
+    cleanups.push(() => writer.close())
     const rejections = createDeviceRejections(db, { logger })
     cleanups.push(() => rejections.close())
     let publicUrl = config.EG_PUBLIC_URL
@@ -114,6 +119,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       effects,
       cooldownMs: config.EG_ALERT_COOLDOWN_MS,
       escalateAfterMs: config.EG_ESCALATE_AFTER_MS,
+      metrics,
     })
     const lifecycle = createAlertLifecycle({ db, effects, ruleClock: (tenantId) => detection.ruleNow(tenantId) })
     cleanups.push(() => detection.close())
@@ -134,7 +140,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const tls = config.EG_TLS_CERT && config.EG_TLS_KEY ? { cert: config.EG_TLS_CERT, key: config.EG_TLS_KEY } : undefined
     const hooks: BrokerHooks = {
       verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret),
-      onMessage: (device, channel, payload) => intake.onMessage(device, channel, payload),
+      onMessage: (device, channel, payload, qos) => intake.onMessage(device, channel, payload, qos),
       onConnect: (device) => {
         // Connected means online; the retained status and the will refine it (DESIGN §3).
         activity.setOnline(device.deviceId, true, Date.now())
@@ -167,11 +173,18 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       logger,
       metrics,
       deviceAuth,
-      health: async () => ({ storage: db.kind, timescale, connectedDevices: broker.connectedDevices(), writerDepth: writer.depth() }),
+      health: async () => ({
+        storage: db.kind,
+        timescale,
+        connectedDevices: broker.connectedDevices(),
+        writerDepth: writer.depth(),
+        problems: healthProblems({ now: Date.now(), stallMs: config.EG_HEALTH_STALL_MS, writer, findings: detection.findingsHealth() }),
+      }),
       plugins: [
         alertRoutes({ db, lifecycle }),
         detectionRoutes({ db, detection, timeZone: config.EG_TZ }),
         candidateRoutes({ db, detection }),
+        parkedFindingRoutes({ db, detection }),
         reportRoutes({ db, timeZone: config.EG_TZ, slaTargetMs: config.EG_ESCALATE_AFTER_MS }),
         telemetryRoutes({ db, deadLetters }),
         ...delivery.plugins,

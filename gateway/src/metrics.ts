@@ -6,6 +6,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export function createMetrics() {
   const registry = new Registry()
+  /**
+   * Values computed when scraped, set by the component that owns them (the writer registers
+   * how old its oldest unstored row is): a gauge that is only updated on events would report
+   * a stale age exactly when nothing moves — the case it exists for.
+   */
+  const probes = { oldestUnstoredMs: (): number => 0 }
   collectDefaultMetrics({ register: registry, prefix: 'eg_process_' })
   const metrics = {
     registry,
@@ -52,6 +58,47 @@ export function createMetrics() {
       name: 'eg_rows_persisted_total',
       help: 'Rows written by the batched writer',
       labelNames: ['table'] as const,
+      registers: [registry],
+    }),
+    probes,
+    oldestUnstored: new Gauge({
+      name: 'eg_writer_oldest_unstored_seconds',
+      help: 'Age of the oldest accepted row not yet committed (its PUBACK waits for it); 0 when none waits',
+      registers: [registry],
+      collect() {
+        this.set(probes.oldestUnstoredMs() / 1000)
+      },
+    }),
+    writerFailures: new Counter({
+      name: 'eg_writer_failures_total',
+      help: 'Failed telemetry statements: transient (retried) or data (rows isolated, refused ones dead-lettered)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    writerRowsRefused: new Counter({
+      name: 'eg_writer_rows_refused_total',
+      help: 'Rows the database refused for a data reason, kept as dead letters while the rest of their batch was stored',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    // The alert path (detection/finding-delivery.ts): findings the database would not take.
+    findingsParked: new Gauge({ name: 'eg_findings_parked', help: 'Open parked findings (refused by the database; waiting for an admin)', registers: [registry] }),
+    findingsParkedTotal: new Counter({ name: 'eg_findings_parked_total', help: 'Findings parked since start', registers: [registry] }),
+    findingsDeferred: new Gauge({ name: 'eg_findings_deferred', help: 'Findings kept in memory until the database answers again', registers: [registry] }),
+    findingFailures: new Counter({
+      name: 'eg_findings_failures_total',
+      help: 'Failed attempts to store findings as alerts, by kind (data: the finding; transient: the database)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    detectionTenantFailures: new Counter({
+      name: 'eg_detection_tenant_failures_total',
+      help: "Rule evaluations of one tenant that threw (the tenant's engine is reloaded; other tenants go on)",
+      registers: [registry],
+    }),
+    detectionInputsSkipped: new Counter({
+      name: 'eg_detection_inputs_skipped_total',
+      help: 'Inputs of a backed-off failing tenant not evaluated live (stored; replayed when its engine loads again)',
       registers: [registry],
     }),
   }

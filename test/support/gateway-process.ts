@@ -12,6 +12,8 @@ export interface GatewayProcess {
   child: ChildProcess
   httpPort: number
   mqttPort: number
+  /** What the process wrote to stderr so far (a crash's stack trace, for failure messages). */
+  stderr(): string
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
@@ -36,6 +38,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   return {
     child,
     ...ports,
+    stderr: () => stderr.join(''),
     async kill(signal = 'SIGKILL') {
       child.kill(signal)
       await exited

@@ -1,5 +1,5 @@
 import type { DeviceIdentity } from '../broker/types'
-import { decodeMessage } from '../ingest/decode'
+import { decodeMessage, defaultDecodeLimits } from '../ingest/decode'
 
 /**
  * Which devices are online, as their retained `eg/v1/<id>/status` says (DESIGN §3: devices
@@ -14,7 +14,7 @@ export interface Presence {
 }
 
 /** A status word is a few bytes; anything longer is not one. */
-const STATUS_LIMITS = { maxPayloadBytes: 64, maxFutureSkewMs: 0, maxBatch: 1 }
+const STATUS_LIMITS = { ...defaultDecodeLimits, maxPayloadBytes: 64, maxFutureSkewMs: 0, maxBatch: 1 }
 
 export function createPresence(hooks: {
   onConnect?(device: DeviceIdentity): void

@@ -21,6 +21,19 @@ import type { Logger } from '../logger.js'
 export interface ClusterPresence {
   /** The device holds a connection on another live node. */
   elsewhere(deviceId: string): boolean
+  /**
+   * The other live node holding the device, if any. The will guard needs the node, not just a
+   * yes: right after a crash the dead node may still count as alive here (its announcements are
+   * fresh), and a device "connected" on the very node that died has not reconnected.
+   */
+  connectedOn(deviceId: string): string | undefined
+  /**
+   * Whether the node beat within three beats, read fresh from Redis. Not from `lastSeen`: that
+   * lags by up to a beat and is refreshed by bus announcements too, while the beat in Redis is
+   * the one record every node reads alike (and PURGE_NODE removes). A node writes it before its
+   * listener accepts devices, so a node that holds wills is never "unknown yet".
+   */
+  nodeAlive(nodeId: string): Promise<boolean>
   /** Stops beating and removes this node's entries (its devices are gone with its broker). */
   close(): Promise<void>
 }
@@ -134,10 +147,17 @@ export async function startClusterPresence(opts: PresenceOptions): Promise<Clust
   const timer = setInterval(() => write('beat', beat()), beatMs)
   timer.unref()
 
+  function connectedOn(deviceId: string): string | undefined {
+    const owner = remote.get(deviceId)
+    return owner !== undefined && alive(owner, Date.now()) ? owner : undefined
+  }
+
   return {
-    elsewhere(deviceId) {
-      const owner = remote.get(deviceId)
-      return owner !== undefined && alive(owner, Date.now())
+    elsewhere: (deviceId) => connectedOn(deviceId) !== undefined,
+    connectedOn,
+    nodeAlive: async (other) => {
+      const at = await redis.hget(NODES, other)
+      return at !== null && Date.now() - Number(at) < 3 * beatMs
     },
     async close() {
       clearInterval(timer)

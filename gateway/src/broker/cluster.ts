@@ -23,7 +23,8 @@ import { guardDeadNodeWills } from './cluster-wills.js'
  * What aedes already does across nodes once bus and persistence are shared: a device that
  * connects to node B while connected to node A is taken over (B publishes
  * `$SYS/<B>/new/clients`, A closes its client of that id — MQTT-3.1.4-2 across nodes), and the
- * wills of a node that stopped heart-beating are published by a surviving node.
+ * wills of a node that stopped heart-beating are published by a surviving node (cluster-wills.ts
+ * decides which, and when a node is dead, by the presence beat rather than aedes' heartbeats).
  * What it does not: tell a node which devices are connected elsewhere — cluster-presence.ts.
  */
 export interface ClusterOptions {
@@ -99,7 +100,7 @@ export async function createBrokerCluster(opts: ClusterOptions): Promise<BrokerC
       const isLocal = (deviceId: string) => local.has(deviceId)
       const started = await startClusterPresence({ redis: store, aedes, localDevices, logger: log, beatMs: opts.heartbeatMs })
       presence = started
-      guardDeadNodeWills(persistence, { aedes, logger: log, isConnected: (id) => isLocal(id) || started.elsewhere(id) })
+      guardDeadNodeWills(persistence, { aedes, logger: log, isLocal, connectedOn: started.connectedOn, nodeAlive: started.nodeAlive })
       log.info({ node: aedes.id, cluster: opts.name }, 'joined broker cluster')
       return presence
     },

@@ -1,12 +1,16 @@
 import { advance, advanceElders, ingest, type Finding, type RuleInput } from '../../../rules/src/index'
-import { applyFindings } from '../alerts/alert-store'
 import type { AlertEffects } from '../alerts/effects'
 import { noAlertEffects } from '../alerts/effects'
 import { escalateOverdue } from '../alerts/escalation'
 import type { Logger } from '../logger'
+import type { Metrics } from '../metrics'
+import type { BackoffPolicy } from '../notices/backoff'
 import type { Db } from '../storage/db'
 import { streamTenantInputs } from '../storage/telemetry-queries'
 import { checkpointDocument, saveCheckpointDocument } from './engine-store'
+import { createFindingDelivery, type ApplyFindings, type FindingRetryPolicy, type FindingsHealth } from './finding-delivery'
+import type { ParkedFindingActions } from './parked-actions'
+import { createTenantFence } from './tenant-failures'
 import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElder, refreshElders, refreshVenues, type TenantEngine } from './tenant-engine'
 
 /**
@@ -16,7 +20,10 @@ import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElder, refres
  * neither forgets visits nor re-fires old findings.
  *
  * Everything that touches engine state runs through one serial chain, so a drain, a clock
- * tick, a checkpoint and a venue reload never interleave.
+ * tick, a checkpoint and a venue reload never interleave. Because every tenant shares that
+ * chain, nothing in it may wait on one finding or one tenant for long: findings the database
+ * will not take are deferred or parked (finding-delivery.ts), and a tenant whose evaluation
+ * throws is set aside and reloaded later (tenant-failures.ts).
  */
 export interface DetectionOptions {
   db: Db
@@ -41,6 +48,14 @@ export interface DetectionOptions {
    * other tenants are dropped (their leader reads them from storage). Unset: every tenant.
    */
   owns?: (tenantId: string) => boolean
+  /** Prometheus metrics (parked and deferred findings, tenant failures); optional for tests and tools. */
+  metrics?: Metrics
+  /** Retry, deferral and parking of findings the database refuses (tests shorten it). */
+  findingRetry?: Partial<FindingRetryPolicy>
+  /** How long a tenant whose evaluation threw is set aside (tests shorten it). */
+  tenantBackoff?: BackoffPolicy
+  /** Stores findings as alerts (alerts/finding-store.ts unless injected: tests inject failures). */
+  applyFindings?: ApplyFindings
 }
 
 export interface DetectionStats {
@@ -49,12 +64,24 @@ export interface DetectionStats {
   unknownElder: number
   findings: number
   queued: number
+  /** Evaluations of one tenant that threw (the tenant was set aside and reloaded). */
+  tenantFailures: number
+  /** Inputs of a backed-off tenant not evaluated live (stored, so replayed when it loads again). */
+  skippedInputs: number
+}
+
+export interface DetectionHealth extends FindingsHealth {
+  /** Tenants whose last evaluation threw (backed off until they load again). */
+  failingTenants: string[]
 }
 
 export interface DetectionRuntime {
   /** Hot path: queues inputs and returns at once. */
   submit(inputs: readonly RuleInput[]): void
-  /** Resolves when everything submitted so far has been evaluated and its alerts stored. */
+  /**
+   * Resolves when everything submitted so far has been evaluated and its findings stored as
+   * alerts — or parked, or deferred while the database does not answer (findingsHealth()).
+   */
   idle(): Promise<void>
   /** Venues, elders or the rule config of a tenant changed: reload what the engine reads. */
   tenantChanged(tenantId: string, what: 'venues' | 'elders' | 'config', elderId?: string): Promise<void>
@@ -74,6 +101,10 @@ export interface DetectionRuntime {
    * state is authoritative now); a later input loads it afresh from the checkpoint plus replay.
    */
   release(tenantId: string): Promise<void>
+  /** Deferred and parked findings, and failing tenants: what stands between findings and alerts. */
+  findingsHealth(): DetectionHealth
+  /** Admins' retry and dismiss of parked findings (parked-routes.ts). */
+  parkedFindings: ParkedFindingActions
   close(): Promise<void>
 }
 
@@ -91,10 +122,21 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
   const now = opts.now ?? (() => Date.now())
   const eventStepMs = opts.eventStepMs ?? 60_000
   const effects = opts.effects ?? noAlertEffects
+  const { metrics } = opts
+  const delivery = createFindingDelivery({
+    db,
+    logger,
+    effects,
+    metrics,
+    now,
+    policy: opts.findingRetry,
+    applyOptions: opts.cooldownMs === undefined ? {} : { cooldownMs: opts.cooldownMs },
+    ...(opts.applyFindings ? { applyFindings: opts.applyFindings } : {}),
+  })
   const engines = new Map<string, TenantEngine>()
   /** tenantChanged refreshes queued and not started yet, by tenant and kind (coalesced). */
   const queuedRefreshes = new Map<string, Promise<void>>()
-  const stats: DetectionStats = { processed: 0, tooLate: 0, unknownElder: 0, findings: 0, queued: 0 }
+  const stats: DetectionStats = { processed: 0, tooLate: 0, unknownElder: 0, findings: 0, queued: 0, tenantFailures: 0, skippedInputs: 0 }
   let queue: RuleInput[] = []
   let scheduled = false
   let closed = false
@@ -140,19 +182,14 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     if (replayed > 0) logger.info({ tenantId: engine.tenantId, replayed }, 'replayed inputs received after the last rule checkpoint')
   }
 
-  /** Findings must never be lost: retried until the database takes them. */
+  /**
+   * Findings must never be lost, and must never hold up the chain for long: stored, or parked
+   * (refused for a data reason), or deferred (the database did not answer) — finding-delivery.ts.
+   */
   async function deliver(findings: Finding[]): Promise<void> {
     if (findings.length === 0) return
     stats.findings += findings.length
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await applyFindings(db, findings, effects, opts.cooldownMs === undefined ? {} : { cooldownMs: opts.cooldownMs })
-        return
-      } catch (err) {
-        logger.error({ err: (err as Error).message, attempt }, 'storing findings failed; retrying')
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 100 * 2 ** attempt)))
-      }
-    }
+    await delivery.deliver(findings)
   }
 
   async function advanceEngine(engine: TenantEngine, at: number): Promise<void> {
@@ -209,9 +246,31 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
         if (list) list.push(input)
         else byTenant.set(input.tenantId, [input])
       }
-      for (const [tenantId, inputs] of byTenant) if (opts.owns?.(tenantId) ?? true) await evaluate(tenantId, inputs)
+      for (const [tenantId, inputs] of byTenant) {
+        if (!(opts.owns?.(tenantId) ?? true)) continue
+        // Fenced per tenant: one that throws is set aside; the rest of the batch goes on.
+        await fence.run(tenantId, inputs.length, () => evaluate(tenantId, inputs))
+      }
     }
   }
+
+  /** A tenant whose evaluation throws is set aside and reloaded later (tenant-failures.ts says why). */
+  const fence = createTenantFence({
+    logger,
+    metrics,
+    now,
+    policy: opts.tenantBackoff,
+    evict: (tenantId) => engines.delete(tenantId),
+    reload: (tenantId) =>
+      serial(async () => {
+        if (closed || engines.has(tenantId) || !(opts.owns?.(tenantId) ?? true)) return
+        await engineFor(tenantId)
+      }),
+    counted(what, n) {
+      if (what === 'failure') stats.tenantFailures += n
+      else stats.skippedInputs += n
+    },
+  })
 
   /**
    * The snapshot is taken inside the serial chain (consistent, and after the findings of every
@@ -225,6 +284,13 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       const taken: Array<{ engine: TenantEngine; ids: string[]; document: string }> = []
       for (const engine of engines.values()) {
         if (!full && engine.dirty.size === 0) continue
+        // A deferred finding lives only in memory, while this state already remembers having
+        // fired it: the engine will not emit it again. Checkpointing now would turn a crash
+        // into a lost alert. Not checkpointing means that after a crash the inputs since the
+        // last checkpoint are replayed from storage and the finding comes back (applied_findings
+        // keeps each finding once, should it have been stored meanwhile). So the tenant's
+        // checkpoint waits, its elders stay dirty, until no finding of it is deferred.
+        if (delivery.hasDeferred(engine.tenantId)) continue
         const ids = [...engine.dirty]
         taken.push({ engine, ids, document: checkpointDocument(checkpointScopes(engine, full)) })
         engine.dirty.clear()
@@ -255,6 +321,9 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
   }, opts.checkpointMs ?? 30_000)
   checkpointTimer.unref()
 
+  // The open parked count is read once, first thing in the chain; afterwards it is kept in memory.
+  void serial(() => delivery.start())
+
   const runtime: DetectionRuntime = {
     submit(inputs) {
       if (closed || inputs.length === 0) return
@@ -274,7 +343,14 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     },
     warmUp(tenantIds) {
       return serial(async () => {
-        for (const tenantId of tenantIds) await engineFor(tenantId)
+        // One tenant that cannot load must not keep the gateway from starting for the others.
+        for (const tenantId of tenantIds) {
+          try {
+            await engineFor(tenantId)
+          } catch (err) {
+            fence.failed(tenantId, err, 0)
+          }
+        }
       })
     },
     tenantChanged(tenantId, what, elderId) {
@@ -304,9 +380,14 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     },
     tick(at) {
       return serial(async () => {
-        for (const engine of engines.values()) {
+        for (const engine of [...engines.values()]) {
           const t = at ?? (opts.clock === 'event' ? engine.eventNow : now())
-          if (t > 0) await advanceEngine(engine, t)
+          if (t <= 0) continue
+          try {
+            await advanceEngine(engine, t)
+          } catch (err) {
+            fence.failed(engine.tenantId, err, 0)
+          }
         }
       })
     },
@@ -316,6 +397,8 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       const engine = engines.get(tenantId)
       return opts.clock === 'event' && engine && engine.eventNow > 0 ? engine.eventNow : now()
     },
+    findingsHealth: () => ({ ...delivery.health(), failingTenants: fence.failing() }),
+    parkedFindings: delivery.parked,
     async release(tenantId) {
       await serial(async () => {
         engines.delete(tenantId)
@@ -328,6 +411,10 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       clearInterval(checkpointTimer)
       await runtime.idle()
       closed = true
+      fence.stop()
+      // A last attempt for deferred findings; a tenant that still has some is not checkpointed
+      // (see checkpoint()), so the next start replays its inputs and the findings come back.
+      await delivery.close()
       await checkpoint(true)
     },
   }

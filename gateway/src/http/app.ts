@@ -30,7 +30,10 @@ export interface HttpDeps {
   logger: Logger
   metrics: Metrics
   deviceAuth: DeviceAuthenticator
-  /** Extra health details from the gateway (broker, writer, ...), merged into GET /healthz. */
+  /**
+   * Extra health details from the gateway (broker, writer, ...), merged into GET /healthz; a
+   * non-empty `problems` array (health.ts) makes it answer 503.
+   */
   health(): Promise<Record<string, unknown>>
   /**
    * More /api/v1 routes from other modules (alerts, rules, ...), registered inside the

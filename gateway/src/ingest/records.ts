@@ -1,4 +1,5 @@
 import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
+import { checkDetail } from './detail'
 import { rejectionFromIssues, withIndex } from './issues'
 import { cameraReadingSchema, commandAckSchema, deviceEventSchema, watchReadingSchema } from './schemas'
 import { decodeTs } from './timestamp'
@@ -127,7 +128,12 @@ export const decodeDeviceEvent: RecordDecoder = (device, value, receivedAt, limi
   // so a device-sent "__proto__" key stays a plain key instead of re-parenting the object.
   const { ts: _ts, type: _type, ...detail } = value
   for (const _key in detail) {
-    event.detail = detail
+    const verdict = checkDetail(detail, limits, index)
+    if (verdict.ok) event.detail = detail
+    else {
+      event.detail = verdict.note
+      out.rejections.push(verdict.rejection)
+    }
     break
   }
   out.events.push(event)

@@ -26,6 +26,9 @@ export type RejectReason =
   | 'future_ts'
   | 'too_many'
   | 'bad_status'
+  /** An event's extra fields nested or sized beyond the bounds: the detail is dropped, the event kept. */
+  | 'too_deep'
+  | 'too_large'
 
 export interface Rejection {
   reason: RejectReason
@@ -54,6 +57,10 @@ export interface DecodeLimits {
   maxFutureSkewMs: number
   /** Elements per array upload. */
   maxBatch: number
+  /** Nesting levels of an event's extra fields (the detail object is level 1). */
+  maxDetailDepth: number
+  /** UTF-8 bytes of an event's extra fields as JSON. */
+  maxDetailBytes: number
 }
 
 export interface Decoded {

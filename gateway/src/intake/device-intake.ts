@@ -9,12 +9,28 @@ import type { Metrics } from '../metrics'
  * The ordered intake pipeline for one device message (DESIGN §2, the Traccar model):
  * decode → filter (validation; rejects counted and dead-lettered) → enrich (the identity the
  * broker authenticated carries tenant and elder) → detect (queued to the rule engine, never
- * waiting on storage) → persist (batched writer; its backpressure is returned to the broker,
- * which then withholds the PUBACK and stops reading that device's socket).
+ * waiting on storage) → persist (group-committing writer).
+ *
+ * What onMessage's promise means is what a PUBACK means (DESIGN §3 "Acceptance is durable"):
+ * for QoS 1 it resolves once the message's fate is durable — its rows committed, its rejection
+ * (or the part of it that was rejected) committed as a dead letter. The broker holds the PUBACK
+ * and stops reading that device's socket until then, which is also the backpressure of a slow
+ * database. QoS 0 is not acknowledged to anyone: it waits only when the writer's buffer is full.
+ * A status message is the device's retained will (kept by the broker) and answers at once.
  */
 export interface IntakeSinks {
-  writer: { push(batch: { readings?: ReadonlyArray<WatchReading | CameraReading>; events?: ReadonlyArray<DeviceEvent>; acks?: ReadonlyArray<CommandAck> }): void | Promise<void> }
-  deadLetters: { record(letter: { tenantId?: string; deviceId?: string; channel: string; reason: string; message: string; payload: Buffer }): void }
+  writer: {
+    push(
+      batch: { readings?: ReadonlyArray<WatchReading | CameraReading>; events?: ReadonlyArray<DeviceEvent>; acks?: ReadonlyArray<CommandAck> },
+      opts?: { durable?: boolean },
+    ): void | Promise<void>
+  }
+  deadLetters: {
+    record(
+      letter: { tenantId?: string; deviceId?: string; channel: string; reason: string; message: string; payload: Buffer },
+      opts?: { durable?: boolean },
+    ): void | Promise<void>
+  }
   activity: { seen(deviceId: string, at: number, battery?: number): void; setOnline(deviceId: string, online: boolean, at: number): void }
   /** Per-device rejected-message counts (storage/device-rejections.ts): one per dead letter. */
   rejections?: { rejected(deviceId: string, at: number, reason: string): void }
@@ -24,8 +40,11 @@ export interface IntakeSinks {
 }
 
 export interface DeviceIntake {
-  onMessage(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer): void | Promise<void>
+  /** `qos` as published: 1 (or 2) waits for durability, 0 only for room. Defaults to 1, the safe reading. */
+  onMessage(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, qos?: 0 | 1 | 2): void | Promise<void>
 }
+
+const settled = (): void => undefined
 
 export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits: DecodeLimits, clock: () => number = Date.now): DeviceIntake {
   const accepted = {
@@ -35,32 +54,29 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
     'cmd/ack': metrics.messagesAccepted.labels('cmd/ack'),
   } satisfies Record<DeviceChannel, unknown>
 
-  function reject(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, decoded: Decoded, receivedAt: number): void {
+  function reject(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, decoded: Decoded, receivedAt: number, durable: boolean): void | Promise<void> {
     for (const r of decoded.rejections) metrics.messagesRejected.inc({ reason: r.reason })
     const first = decoded.rejections[0]
     if (!first) return
     const more = decoded.rejections.length > 1 ? ` (+${decoded.rejections.length - 1} more)` : ''
     const where = first.index === undefined ? '' : `[${first.index}] `
-    sinks.deadLetters.record({
-      tenantId: device.tenantId,
-      deviceId: device.deviceId,
-      channel,
-      reason: first.reason,
-      message: `${where}${first.message}${more}`,
-      payload,
-    })
     // Counted per message, like the dead letter: a buffered upload with some bad readings is one.
     sinks.rejections?.rejected(device.deviceId, receivedAt, first.reason)
+    return sinks.deadLetters.record(
+      { tenantId: device.tenantId, deviceId: device.deviceId, channel, reason: first.reason, message: `${where}${first.message}${more}`, payload },
+      { durable },
+    )
   }
 
   return {
-    onMessage(device, channel, payload) {
+    onMessage(device, channel, payload, qos = 1) {
       const receivedAt = clock()
+      const durable = qos > 0
       const decoded = decodeMessage(device, channel, payload, receivedAt, limits)
-      if (decoded.rejections.length > 0) reject(device, channel, payload, decoded, receivedAt)
+      const lettered = decoded.rejections.length > 0 ? reject(device, channel, payload, decoded, receivedAt, durable) : undefined
       const { readings, events, acks, status } = decoded
       const count = readings.length + events.length + acks.length + (status ? 1 : 0)
-      if (count === 0) return
+      if (count === 0) return lettered
       accepted[channel].inc(count)
 
       let battery: number | undefined
@@ -75,8 +91,11 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
       if (readings.length > 0 || events.length > 0) {
         sinks.detection.submit(events.length === 0 ? readings : readings.length === 0 ? events : [...readings, ...events])
       }
-      if (readings.length === 0 && events.length === 0 && acks.length === 0) return
-      return sinks.writer.push({ readings, events, acks })
+      if (readings.length === 0 && events.length === 0 && acks.length === 0) return lettered
+      const stored = sinks.writer.push({ readings, events, acks }, { durable })
+      if (lettered === undefined) return stored
+      if (stored === undefined) return lettered
+      return Promise.all([stored, lettered]).then(settled)
     },
   }
 }

@@ -50,10 +50,26 @@ async function openPostgres(url: string, logger: Logger, max: number): Promise<D
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
   }
-  const pool = new pg.Pool({ connectionString: url, max, types })
+  // keepAlive: a connection whose server vanished without a FIN (failover, a NAT dropping state)
+  // is noticed by TCP instead of hanging the next statement until the kernel gives up.
+  const pool = new pg.Pool({ connectionString: url, max, types, keepAlive: true })
   // An idle client losing its connection emits 'error' on the pool; unhandled it would crash
   // the process. The next query gets a fresh connection, so logging is the right answer.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres idle connection error'))
+  // A checked-out client has no listener of the pool's (pg-pool removes its idle listener on
+  // checkout, and pool.query listens only `once`): the server terminating a connection at the
+  // wrong moment — while a transaction waits on a lock, between two statements, right after a
+  // statement ended — emits an 'error' nobody hears, and that ends the process (seen in
+  // gateway/test/e2e/db-connections.e2e.test.ts). So every client gets a listener of ours for its
+  // whole life, at creation; the statement in flight rejects by itself, and a transaction on a
+  // broken client discards it instead of handing it to the next caller.
+  const broken = new WeakSet<pg.Client>()
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error) => {
+      broken.add(client)
+      logger.warn({ err: err.message }, 'postgres connection lost')
+    })
+  })
   try {
     await pool.query('SELECT 1')
   } catch (err) {
@@ -69,16 +85,22 @@ async function openPostgres(url: string, logger: Logger, max: number): Promise<D
       const client = await pool.connect().catch((err: unknown) => {
         throw storageError(err)
       })
+      let lost: Error | undefined
       try {
         await client.query('BEGIN')
         const result = await fn({ query: (sql, params) => run(client, sql, params) })
         await client.query('COMMIT')
         return result
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined)
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          // ROLLBACK itself failing means the connection is gone (the server rolled back).
+          lost = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr))
+        })
         throw err
       } finally {
-        client.release()
+        // A connection that broke is destroyed, not handed to the next caller: pg-pool
+        // discards a client released with an error.
+        client.release(lost ?? (broken.has(client) ? new Error('connection lost') : undefined))
       }
     },
     async exec(sql) {

@@ -1,14 +1,24 @@
+import { EgError } from '../errors'
 import type { Logger } from '../logger'
+import { classifyDbError, describeDbError } from './db-errors'
 import type { Db } from './db'
 import { startFlushLoop } from './flush-loop'
 import { pgText } from './telemetry-sql'
+import type { RefusedRow } from './telemetry-rows'
 
 /**
  * The bounded dead-letter store: rejected device payloads kept as evidence for operators
  * ("why is this watch's data missing?"). Rejections happen on the hot path, so record() only
- * appends to memory; a timer writes batches. Dead letters are not accepted data: when the
- * database is slow the OLDEST buffered ones are dropped (counted, logged) rather than letting a
- * flood of garbage grow memory or hold up ingestion — the newest say most about a broken device.
+ * appends to memory; a timer writes batches.
+ *
+ * Two kinds of letter (DESIGN §3, "Acceptance is durable"):
+ * - durable (a rejected QoS 1 message, a row the database refused): the device gets its PUBACK
+ *   only once the letter is committed, so record() returns a promise for that, the letter is
+ *   written at once (not at the next tick) and is never dropped — a slow database slows that
+ *   device instead. Their number is bounded by the devices' in-flight windows.
+ * - best effort (QoS 0): not acknowledged to anyone, so when the database is slow the OLDEST
+ *   buffered ones are dropped (counted, logged) rather than letting a flood of garbage grow
+ *   memory — the newest say most about a broken device.
  */
 export interface DeadLetterInput {
   tenantId?: string | undefined
@@ -40,7 +50,10 @@ export interface DeadLetterQuery {
 }
 
 export interface DeadLetterStore {
-  record(letter: DeadLetterInput): void
+  /** durable: resolves once the letter is committed (see above); otherwise best effort, returns undefined. */
+  record(letter: DeadLetterInput, opts?: { durable?: boolean }): void | Promise<void>
+  /** A telemetry row the database refused (telemetry-rows.ts), as a durable letter with reason `storage_refused`. */
+  recordDurable(row: RefusedRow): Promise<void>
   /** Newest first. */
   list(query: DeadLetterQuery): Promise<DeadLetter[]>
   /** Writes what is buffered (and prunes). */
@@ -97,6 +110,8 @@ interface Pending {
   reason: string
   message: string
   payload: string
+  /** Set for durable letters: called once the letter is committed. */
+  done?: () => void
 }
 
 const INSERT_SQL =
@@ -126,35 +141,72 @@ export function createDeadLetterStore(db: Db, opts: DeadLetterOptions): DeadLett
     droppedCount += n
   }
 
+  const insert = (batch: Pending[]) =>
+    db.query(INSERT_SQL, [
+      batch.map((p) => p.receivedAt),
+      batch.map((p) => p.tenantId),
+      batch.map((p) => p.deviceId),
+      batch.map((p) => p.channel),
+      batch.map((p) => p.reason),
+      batch.map((p) => p.message),
+      batch.map((p) => p.payload),
+    ])
+
+  /**
+   * A batch the database refused for a data reason: best-effort letters are dropped (they would
+   * fail the same way every time); durable ones are written one by one, and one that still fails
+   * is written without its payload and message — ids, channel and reason are ours and always
+   * fit — so its device's PUBACK is never held for ever.
+   */
+  async function writeRefusedBatch(batch: Pending[], err: unknown): Promise<void> {
+    const durable = batch.filter((p) => p.done !== undefined)
+    if (durable.length < batch.length) drop(batch.length - durable.length, `rejected by the database: ${describeDbError(err)}`)
+    for (const letter of durable) {
+      try {
+        await insert([letter])
+      } catch (again) {
+        if (classifyDbError(again) !== 'data') throw again
+        await insert([{ ...letter, message: `not storable: ${describeDbError(again, 100)}`, payload: '' }])
+      }
+    }
+  }
+
+  /** Drops the oldest best-effort letters beyond the memory bound; durable ones always stay. */
+  function trim(why: string): void {
+    let excess = buffer.length - maxBuffered
+    if (excess <= 0) return
+    // The common case (a garbage flood, no durable letter waiting): drop from the front.
+    if (durableWaiting === 0) return drop(buffer.splice(0, excess).length, why)
+    const kept: Pending[] = []
+    for (const p of buffer) {
+      if (excess > 0 && p.done === undefined) excess--
+      else kept.push(p)
+    }
+    drop(buffer.length - kept.length, why)
+    buffer = kept
+  }
+
   async function writeOnce(): Promise<void> {
     let wrote = false
     while (buffer.length > 0) {
       // Out of the buffer while in flight, so record() drops only letters not being written.
       const batch = buffer.splice(0, batchSize)
       try {
-        await db.query(INSERT_SQL, [
-          batch.map((p) => p.receivedAt),
-          batch.map((p) => p.tenantId),
-          batch.map((p) => p.deviceId),
-          batch.map((p) => p.channel),
-          batch.map((p) => p.reason),
-          batch.map((p) => p.message),
-          batch.map((p) => p.payload),
-        ])
-      } catch (err) {
-        const e = err as Error & { code?: string }
-        // Class 22 is a data exception: these rows would fail the same way every time.
-        if (e.code?.startsWith('22')) {
-          drop(batch.length, `rejected by the database: ${e.message}`)
-          continue
+        try {
+          await insert(batch)
+        } catch (err) {
+          if (classifyDbError(err) !== 'data') throw err
+          await writeRefusedBatch(batch, err)
         }
-        // Anything else (connection lost, server restarting) is retried at the next tick; the
-        // batch goes back in front, and the bound on memory still holds by dropping the oldest.
+      } catch (err) {
+        // Connection lost, server restarting: retried at the next tick (or the next durable
+        // letter); the batch goes back in front, the memory bound holds for best-effort ones.
         buffer = batch.concat(buffer)
-        if (buffer.length > maxBuffered) drop(buffer.splice(0, buffer.length - maxBuffered).length, 'buffer full (database down)')
-        logger.warn({ err: e.message, code: e.code, buffered: buffer.length }, 'dead letters not written; will retry')
+        trim('buffer full (database down)')
+        logger.warn({ err: describeDbError(err), buffered: buffer.length }, 'dead letters not written; will retry')
         return
       }
+      for (const p of batch) p.done?.()
       wrote = true
     }
     if (!wrote) return
@@ -168,23 +220,54 @@ export function createDeadLetterStore(db: Db, opts: DeadLetterOptions): DeadLett
   // Dead letters are evidence, not data: the loop's timer never keeps the process alive.
   const loop = startFlushLoop({ write: writeOnce, hasWork: () => buffer.length > 0, flushMs, logger, what: 'dead-letter' })
 
-  return {
-    record(letter) {
-      // After close nothing writes them any more: counted, like any other letter not kept.
-      if (closed) return drop(1, 'store closed')
-      if (buffer.length >= maxBuffered) {
-        buffer.shift()
-        drop(1, 'buffer full (database slow)')
-      }
-      buffer.push({
-        receivedAt: Date.now(),
-        tenantId: letter.tenantId === undefined ? null : pgText(letter.tenantId),
-        deviceId: letter.deviceId === undefined ? null : pgText(letter.deviceId),
-        channel: pgText(letter.channel),
-        reason: pgText(letter.reason),
-        message: truncateUtf8(Buffer.from(letter.message), MESSAGE_BYTES),
-        payload: truncateUtf8(letter.payload, payloadBytes),
+  let flushSoon = false
+  /** Durable letters recorded and not yet committed (in the buffer or in flight). */
+  let durableWaiting = 0
+  /** Durable letters hold a PUBACK: written on the next turn, not at the next tick. */
+  function scheduleFlush(): void {
+    if (flushSoon) return
+    flushSoon = true
+    setImmediate(() => {
+      flushSoon = false
+      loop.flush().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'dead-letter flush failed'))
+    })
+  }
+
+  function record(letter: DeadLetterInput, recordOpts?: { durable?: boolean }): void | Promise<void> {
+    const pending: Pending = {
+      receivedAt: Date.now(),
+      tenantId: letter.tenantId === undefined ? null : pgText(letter.tenantId),
+      deviceId: letter.deviceId === undefined ? null : pgText(letter.deviceId),
+      channel: pgText(letter.channel),
+      reason: pgText(letter.reason),
+      message: truncateUtf8(Buffer.from(letter.message), MESSAGE_BYTES),
+      payload: truncateUtf8(letter.payload, payloadBytes),
+    }
+    if (recordOpts?.durable === true) {
+      if (closed) return Promise.reject(new EgError('INTERNAL', 'dead-letter store is closed'))
+      durableWaiting++
+      const written = new Promise<void>((resolve) => {
+        pending.done = () => {
+          durableWaiting--
+          resolve()
+        }
       })
+      buffer.push(pending)
+      scheduleFlush()
+      return written
+    }
+    // After close nothing writes them any more: counted, like any other letter not kept.
+    if (closed) return drop(1, 'store closed')
+    buffer.push(pending)
+    trim('buffer full (database slow)')
+    return undefined
+  }
+
+  return {
+    record,
+    recordDurable(row) {
+      const letter = { tenantId: row.tenantId, deviceId: row.deviceId, channel: row.channel, reason: 'storage_refused', message: row.error, payload: Buffer.from(row.record) }
+      return record(letter, { durable: true }) as Promise<void>
     },
     async list(query) {
       const rows = await db.query<{

@@ -1,23 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { EgError } from '../errors'
+import { createLogger, type Logger } from '../logger'
 import type { Db } from './db'
+import { MIGRATION_LOCK, MIGRATION_LOCK_SQL } from './migration-lock'
+import { ensureStorageSetupTable, readStorageVariant, recordStorageVariant } from './storage-variant'
+import { resolveTimescale } from './timescale-mode'
+
+export { resolveTimescale, type TimescaleMode } from './timescale-mode'
 
 /**
  * Plain numbered SQL migrations (DESIGN §6), applied in order at start.
  * `NNN_name.sql` runs everywhere; `NNN_name.timescale.sql` only when the timescaledb
  * extension is available and `NNN_name.plain.sql` only when it is not — so TimescaleDB
  * gets hypertables, compression and continuous aggregates while PostgreSQL and PGlite get
- * plain tables and views from the same numbered sequence.
+ * plain tables and views from the same numbered sequence. Which branch a database takes is
+ * decided once, by EG_TIMESCALE (timescale-mode.ts), and recorded (storage-variant.ts).
  */
 const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url))
-
-/**
- * Arbitrary constant: serialises migrations when several gateway workers start at once.
- * A transaction-scoped lock, because a pooled connection cannot promise that the unlock
- * runs on the session that took a session lock.
- */
-const MIGRATION_LOCK = 4_216_020_001
 
 /** Timescale continuous aggregates cannot be created inside a transaction block. */
 const NO_TRANSACTION_MARK = '-- eg:no-transaction'
@@ -39,24 +39,33 @@ export function listMigrations(dir = migrationsDir): Migration[] {
     }))
 }
 
-export async function detectTimescale(db: Db): Promise<boolean> {
-  if (db.kind === 'pglite') return false
-  const rows = await db.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'timescaledb'",
-  )
-  return (rows[0]?.n ?? 0) > 0
+/**
+ * EG_TIMESCALE=auto for callers without a configuration (backtest CLI, benches): true when this
+ * database takes the Timescale branch — the extension is created then. Merely being offered is
+ * not enough: a server that does not preload the extension cannot create it.
+ */
+export async function detectTimescale(db: Db, logger: Logger = createLogger('silent')): Promise<boolean> {
+  return resolveTimescale(db, 'auto', logger)
 }
 
 export async function migrate(db: Db, opts: { timescale: boolean; dir?: string }): Promise<string[]> {
   const applied: string[] = []
-  const lock = db.kind === 'postgres' ? 'SELECT pg_advisory_xact_lock($1)' : null
+  const lock = db.kind === 'postgres' ? MIGRATION_LOCK_SQL : null
+  const variant = opts.timescale ? 'timescale' : 'plain'
   let current = ''
   try {
     await db.transaction(async (tx) => {
       if (lock) await tx.query(lock, [MIGRATION_LOCK])
+      const recorded = await readStorageVariant(tx)
+      if (recorded !== undefined && recorded !== variant) {
+        // Never switch branches in passing (storage-variant.ts): timescale-convert.ts does it on purpose.
+        throw new Error(`this database was set up ${recorded === 'plain' ? 'on plain PostgreSQL' : 'with TimescaleDB'}; it is not migrated as ${variant}`)
+      }
       await tx.query(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
       )
+      await ensureStorageSetupTable(tx)
+      await recordStorageVariant(tx, variant)
       if (opts.timescale) await tx.query('CREATE EXTENSION IF NOT EXISTS timescaledb')
     })
     const dir = opts.dir ?? migrationsDir

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger'
 import type { Db } from './db'
+import { sqlStateOf } from './db-errors'
 
 /**
  * Telemetry retention (EG_RETENTION_DAYS). On TimescaleDB the database does it: a retention
@@ -26,18 +27,38 @@ const deleteSql = (table: string) =>
   `WITH gone AS (DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE time < now() - make_interval(days => $1::int) LIMIT $2)) RETURNING 1)
    SELECT count(*)::int AS n FROM gone`
 
+/**
+ * The table's TimescaleDB retention policy at `days`. Replaced only when it differs: EG_RETENTION_DAYS
+ * may have changed since the last start (add_retention_policy(if_not_exists) would silently keep
+ * the old interval), but replacing it on every start raced the job scheduler, which starts a new
+ * job at once — a deadlock (40P01) that failed the gateway's start. A deadlock is retried.
+ */
+async function setRetentionPolicy(db: Db, table: string, days: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.transaction(async (tx) => {
+        const [current] = await tx.query<{ same: boolean }>(
+          `SELECT (config->>'drop_after')::interval = make_interval(days => $2::int) AS same
+           FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = $1`,
+          [table, days],
+        )
+        if (current?.same === true) return
+        await tx.query('SELECT remove_retention_policy($1::regclass, if_exists => true)', [table])
+        await tx.query('SELECT add_retention_policy($1::regclass, drop_after => make_interval(days => $2::int))', [table, days])
+      })
+      return
+    } catch (err) {
+      if (sqlStateOf(err) !== '40P01' || attempt >= 5) throw err
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+    }
+  }
+}
+
 /** Applies retention once; on the plain path returns how many rows each table lost. */
 export async function applyRetention(db: Db, opts: RetentionOptions): Promise<RetentionResult> {
   const result: RetentionResult = { readings: 0, device_events: 0, command_acks: 0 }
   if (opts.timescale) {
-    // Replaced rather than kept: EG_RETENTION_DAYS may have changed since the last start, and
-    // add_retention_policy(if_not_exists) would silently keep the old interval.
-    await db.transaction(async (tx) => {
-      for (const table of TIMESCALE_TABLES) {
-        await tx.query('SELECT remove_retention_policy($1::regclass, if_exists => true)', [table])
-        await tx.query('SELECT add_retention_policy($1::regclass, drop_after => make_interval(days => $2::int))', [table, opts.days])
-      }
-    })
+    for (const table of TIMESCALE_TABLES) await setRetentionPolicy(db, table, opts.days)
     return result
   }
   const chunk = opts.chunkRows ?? 10_000

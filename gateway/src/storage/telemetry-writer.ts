@@ -4,23 +4,33 @@ import type { CommandAck } from '../ingest/types'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { Db } from './db'
+import { classifyDbError, describeDbError, sqlStateOf } from './db-errors'
 import { telemetryInsertSql, telemetryParams } from './telemetry-sql'
+import { noRows, rowCount, storeIsolating, type RefusedRow, type TelemetryCounts, type TelemetryRows } from './telemetry-rows'
 
 /**
- * The batched telemetry writer (DESIGN §2: telemetry is persisted in batches beside the rule
- * path, never in front of it). push() only appends to in-memory queues; one pump at a time
- * turns up to batchSize queued rows into one multi-row INSERT per table (unnest of column
- * arrays: one statement, one round trip, one plan, however many rows).
+ * The telemetry writer, with group commit (DESIGN §3 "Acceptance is durable"). push() appends to
+ * in-memory queues; one pump at a time turns up to batchSize queued rows into one multi-row
+ * INSERT per table (unnest of column arrays: one statement, one round trip, one plan).
+ *
+ * Group commit: the pump writes as soon as it is idle and rows wait; whatever arrives while a
+ * statement runs goes out in the next one. So batches grow with load by themselves (one row
+ * when quiet, thousands under a flood) and a durable push waits about one or two statement
+ * times — milliseconds, not a fixed flush interval.
+ *
+ * What a push's promise means (`durable: true`, the QoS 1 path): every row of it is committed,
+ * or — refused by the database for a data reason — durably dead-lettered (telemetry-rows.ts).
+ * The broker sends the PUBACK only then, so a SIGKILL loses nothing a device saw acknowledged.
+ * Promises resolve in push order, which keeps each device's PUBACKs in the order it published.
  *
  * Durability rules:
- * - a batch leaves memory only after its INSERT committed; on any database error it is retried
- *   with capped exponential backoff, forever (the alternative is losing accepted data);
+ * - a batch leaves memory only after its fate is durable; a transient database error (connection
+ *   lost, server restarting) is retried with capped exponential backoff for as long as it takes;
  * - retries are idempotent: every table has a unique key and the INSERT says ON CONFLICT DO
  *   NOTHING, so a commit whose reply was lost (connection killed) is not written twice;
- * - while a batch is stuck, push() keeps accepting until bufferCapacity rows are queued, then
- *   returns a promise that resolves when there is room (the broker withholds PUBACK / stops
- *   reading that socket). The capacity is therefore soft: each producer may overshoot it by the
- *   one push that found it full — nothing is ever refused or dropped.
+ * - while a batch is stuck, push() keeps accepting until bufferCapacity rows are queued, then a
+ *   non-durable push (QoS 0) returns a promise that resolves when there is room (durable pushes
+ *   wait for their commit anyway). Devices are slowed, nothing accepted is dropped.
  */
 export interface TelemetryBatch {
   readings?: ReadonlyArray<WatchReading | CameraReading>
@@ -29,68 +39,102 @@ export interface TelemetryBatch {
 }
 
 export interface TelemetryWriter {
-  /** Accept records. Returns undefined when the bounded buffer had room (the common, allocation-free case), or a Promise that resolves once there is room (backpressure). Never drops accepted data. */
-  push(batch: TelemetryBatch): void | Promise<void>
-  /** Resolves when everything accepted before the call is committed. */
+  /**
+   * Accept records. `durable` (QoS 1): returns a promise that resolves once every row is committed
+   * or durably dead-lettered. Otherwise: undefined when the buffer had room, or a promise that
+   * resolves when there is room again (backpressure). Never drops accepted data.
+   */
+  push(batch: TelemetryBatch, opts?: { durable?: boolean }): void | Promise<void>
+  /** Resolves when everything accepted before the call is durable. */
   flush(): Promise<void>
   /** Flush everything, then stop. Waits for the database however long it is away (accepted data is not abandoned); bound shutdown outside if needed. */
   close(): Promise<void>
-  /** Rows accepted and not yet committed (including the batch being written). */
+  /** Rows accepted and not yet durable (including the batch being written). */
   depth(): number
+  /** Accept time (epoch ms) of the oldest row not yet durable; undefined when all are. */
+  oldestPendingAt(): number | undefined
+  /** Since when the current batch has been failing (epoch ms) and why; undefined while writes succeed. */
+  failing(): { since: number; error: string } | undefined
+}
+
+/** Where rows the database refuses for a data reason go; resolves once the dead letter is committed. */
+export interface RefusedRowSink {
+  recordDurable(row: RefusedRow): Promise<void>
 }
 
 export interface TelemetryWriterOptions {
   batchSize: number
+  /** How long the first rows after a quiet spell may wait for company; 0: the next turn of the event loop. */
   flushMs: number
   bufferCapacity: number
   logger: Logger
   metrics: Metrics
+  /** Refused rows become dead letters here; without it they are logged and counted only. */
+  refused?: RefusedRowSink
   /** Delay before retry number `attempt` (0-based) of a failed batch. */
   retryDelayMs?: (attempt: number) => number
+  /**
+   * Statements in flight at once. 2 on PostgreSQL: while one batch commits the next is already
+   * being written (180-row batches alone against PostgreSQL 15 here: 30,100 rows/s with one,
+   * 38,500 with two); PGlite runs one statement at a time anyway. Batches become durable (and
+   * release their PUBACKs) in order whatever order they commit in.
+   */
+  concurrency?: number
+  /** Clock for accept times (tests). */
+  now?: () => number
 }
+
+const UNIQUE_VIOLATION = '23505'
+/** How long the writer stays in the ON CONFLICT form after a duplicate. */
+const DEDUPE_SPELL_MS = 1_000
 
 /** 100 ms doubling to a 5 s cap, ±20 % jitter so several gateway workers do not retry in step. */
 export function defaultRetryDelayMs(attempt: number): number {
   return Math.min(100 * 2 ** Math.min(attempt, 16), 5_000) * (0.8 + Math.random() * 0.4)
 }
 
-/** A FIFO that frees its front lazily: a batch is only read (peeked) until it has committed. */
+/**
+ * A FIFO that frees its front lazily: rows are taken into a batch (`next` moves on) but leave
+ * (`head` moves on) only once their batch is durable, in order.
+ */
 class Queue<T> {
   items: T[] = []
   head = 0
+  next = 0
+  /** Not yet durable (taken or not). */
   get length(): number {
     return this.items.length - this.head
+  }
+  /** Not yet taken into a batch. */
+  get untaken(): number {
+    return this.items.length - this.next
+  }
+  peek(): T | undefined {
+    return this.items[this.head]
+  }
+  take(n: number): T[] {
+    const taken = this.items.slice(this.next, this.next + n)
+    this.next += taken.length
+    return taken
   }
   drop(n: number): void {
     this.head += n
     // Compact once the dead front outweighs the live rest: amortised O(1) per row.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items.splice(0, this.head)
+      this.next -= this.head
       this.head = 0
     }
   }
 }
 
-interface PendingBatch {
+/** A push (or a flush): done once each table's durable count reaches its counts. */
+interface Marker {
   readings: number
   events: number
   acks: number
-  sql: string
-  params: string[]
-}
-
-interface FlushWaiter {
-  readings: number
-  events: number
-  acks: number
-  resolve: () => void
-}
-
-/** Rows inserted per table by one batch (duplicates excluded). */
-interface TelemetryCounts {
-  readings: number
-  events: number
-  acks: number
+  at: number
+  resolve: (() => void) | undefined
 }
 
 export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): TelemetryWriter {
@@ -99,113 +143,150 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
     throw new EgError('CONFIG_INVALID', 'telemetry writer: batchSize and bufferCapacity must be ≥ 1, flushMs ≥ 0')
   }
   const retryDelayMs = opts.retryDelayMs ?? defaultRetryDelayMs
+  const now = opts.now ?? Date.now
   const readings = new Queue<WatchReading | CameraReading>()
   const events = new Queue<DeviceEvent>()
   const acks = new Queue<CommandAck>()
+  const markers = new Queue<Marker>()
   const persisted = {
     readings: metrics.rowsPersisted.labels('readings'),
     events: metrics.rowsPersisted.labels('device_events'),
     acks: metrics.rowsPersisted.labels('command_acks'),
   }
-  // Rows ever accepted and ever committed, per table: flush() waits for committed ≥ accepted
-  // as of its call (each table commits in FIFO order, so counts are positions).
+  // Rows ever accepted and ever made durable, per table. Each table becomes durable in FIFO
+  // order, so the counts are positions and a marker is done when all three reach its own.
   const accepted = { readings: 0, events: 0, acks: 0 }
-  const committed = { readings: 0, events: 0, acks: 0 }
-  // Write partial batches until committed reaches these (set by flush() and the flushMs timer).
-  const due = { readings: 0, events: 0, acks: 0 }
-  const flushWaiters: FlushWaiter[] = []
-  let timer: NodeJS.Timeout | undefined
-  let pumping = false
+  const durable = { readings: 0, events: 0, acks: 0 }
+  let scheduled = false
+  const concurrency = opts.concurrency ?? (db.kind === 'postgres' ? 2 : 1)
+  let inFlight = 0
+  /** Batches in take order; each leaves from the front once durable. */
+  const batches: Array<{ rows: TelemetryRows; counts: TelemetryCounts | undefined }> = []
   let closed = false
+  /** Until then batches are written in the ON CONFLICT form (after a duplicate was seen). */
+  let dedupeUntil = 0
+  let failingSince: { since: number; error: string } | undefined
   let room: { promise: Promise<void>; resolve: () => void } | undefined
 
   const depth = () => readings.length + events.length + acks.length
-
-  function markDue(): void {
-    due.readings = accepted.readings
-    due.events = accepted.events
-    due.acks = accepted.acks
+  metrics.probes.oldestUnstoredMs = () => {
+    const oldest = markers.peek()
+    return oldest === undefined ? 0 : Math.max(0, now() - oldest.at)
   }
 
-  function shouldWrite(): boolean {
-    return (
-      depth() >= batchSize || committed.readings < due.readings || committed.events < due.events || committed.acks < due.acks
-    )
+  function schedule(): void {
+    if (scheduled || inFlight >= concurrency) return
+    scheduled = true
+    // Rows that arrived in this turn (a TCP chunk holds many devices' publishes) go together.
+    const start = () => {
+      scheduled = false
+      kick()
+    }
+    if (flushMs === 0) setImmediate(start)
+    else setTimeout(start, flushMs).unref()
   }
 
-  function armTimer(): void {
-    if (timer !== undefined || depth() === 0) return
-    // Time bound of a partial batch. unref: a quiet writer must not keep the process alive;
-    // shutdown goes through close(), which flushes.
-    timer = setTimeout(onTimer, flushMs)
-    timer.unref()
-  }
-
-  function onTimer(): void {
-    timer = undefined
-    markDue()
-    kick()
-  }
-
+  /** Fills the free statement slots with what waits; group commit: as soon as a slot frees. */
   function kick(): void {
-    if (!pumping) pump().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'telemetry writer pump failed'))
-  }
-
-  /** Events and acks first: they are rare and small, and must not queue behind a reading backlog. */
-  function takeBatch(): PendingBatch {
-    let left = batchSize
-    const ne = Math.min(events.length, left)
-    left -= ne
-    const na = Math.min(acks.length, left)
-    left -= na
-    const nr = Math.min(readings.length, left)
-    return {
-      readings: nr,
-      events: ne,
-      acks: na,
-      sql: telemetryInsertSql(nr > 0, ne > 0, na > 0),
-      params: telemetryParams(readings.items, readings.head, nr, events.items, events.head, ne, acks.items, acks.head, na),
+    while (inFlight < concurrency && readings.untaken + events.untaken + acks.untaken > 0) {
+      const entry: (typeof batches)[number] = { rows: takeBatch(), counts: undefined }
+      batches.push(entry)
+      inFlight++
+      run(entry)
     }
   }
 
-  async function writeUntilCommitted(batch: PendingBatch): Promise<TelemetryCounts> {
-    const rows = batch.readings + batch.events + batch.acks
+  function run(entry: (typeof batches)[number]): void {
+    storeIsolating(entry.rows, writeRetrying, deadLetter).then(
+      (counts) => {
+        entry.counts = counts
+        inFlight--
+        while (batches[0]?.counts !== undefined) {
+          const done = batches.shift()!
+          release(done.rows, done.counts!)
+        }
+        kick()
+      },
+      (err: unknown) => {
+        // Not expected: transient errors are retried inside and data errors isolated; only a
+        // dead-letter store that refuses (closed) gets here. The batch is kept and tried again.
+        logger.error({ err: (err as Error).message }, 'telemetry batch failed unexpectedly; retrying')
+        setTimeout(() => run(entry), retryDelayMs(5)).unref()
+      },
+    )
+  }
+
+  /** Events and acks first: they are rare and small, and must not queue behind a reading backlog. */
+  function takeBatch(): TelemetryRows {
+    let left = batchSize
+    const ne = Math.min(events.untaken, left)
+    left -= ne
+    const na = Math.min(acks.untaken, left)
+    left -= na
+    const nr = Math.min(readings.untaken, left)
+    return { events: events.take(ne), acks: acks.take(na), readings: readings.take(nr) }
+  }
+
+  /**
+   * One statement; transient failures retried here for as long as it takes, data errors thrown
+   * to the isolating caller. The plain INSERT first; a duplicate (23505) sends the batch again
+   * with ON CONFLICT DO NOTHING, and so do the batches of the next second (resends come in
+   * bursts: a fleet reconnecting after an outage).
+   */
+  async function writeRetrying(rows: TelemetryRows): Promise<TelemetryCounts> {
+    const { readings: r, events: e, acks: a } = rows
     for (let attempt = 0; ; attempt++) {
       const started = performance.now()
+      const dedupe = now() < dedupeUntil
       try {
-        const result = await db.query<TelemetryCounts>(batch.sql, batch.params)
+        const sql = telemetryInsertSql(r.length > 0, e.length > 0, a.length > 0, dedupe)
+        const params = telemetryParams(r, 0, r.length, e, 0, e.length, a, 0, a.length)
+        const result = await db.query<TelemetryCounts>(sql, params)
         metrics.flushSeconds.observe((performance.now() - started) / 1000)
-        return result[0] ?? { readings: 0, events: 0, acks: 0 }
+        failingSince = undefined
+        return dedupe ? (result[0] ?? noRows()) : { readings: r.length, events: e.length, acks: a.length }
       } catch (err) {
-        // Kept in memory and retried: the rows were accepted (PUBACKed), so giving up loses data.
+        if (!dedupe && sqlStateOf(err) === UNIQUE_VIOLATION) {
+          dedupeUntil = now() + DEDUPE_SPELL_MS
+          attempt--
+          continue
+        }
+        const kind = classifyDbError(err)
+        metrics.writerFailures.inc({ kind })
+        if (kind === 'data') throw err
+        // Kept in memory and retried: the rows were accepted, so giving up would lose data.
         metrics.writerRetries.inc()
-        metrics.bufferDepth.set(depth())
+        failingSince ??= { since: now(), error: describeDbError(err) }
         const e = err as Error & { code?: string }
-        logger.warn({ err: e.message, code: e.code, attempt, rows, depth: depth() }, 'telemetry batch failed; retrying')
+        logger.warn({ err: e.message, code: e.code, attempt, rows: rowCount(rows), depth: depth() }, 'telemetry batch failed; retrying')
         await new Promise<void>((resolve) => setTimeout(resolve, retryDelayMs(attempt)))
       }
     }
   }
 
-  function commit(batch: PendingBatch, counts: TelemetryCounts): void {
-    readings.drop(batch.readings)
-    events.drop(batch.events)
-    acks.drop(batch.acks)
-    committed.readings += batch.readings
-    committed.events += batch.events
-    committed.acks += batch.acks
+  async function deadLetter(row: RefusedRow): Promise<void> {
+    metrics.writerRowsRefused.inc({ channel: row.channel })
+    logger.error({ deviceId: row.deviceId, channel: row.channel, err: row.error }, 'row refused by the database; kept as a dead letter, the rest of its batch stored')
+    if (opts.refused) await opts.refused.recordDurable(row)
+  }
+
+  function release(batch: TelemetryRows, counts: TelemetryCounts): void {
+    readings.drop(batch.readings.length)
+    events.drop(batch.events.length)
+    acks.drop(batch.acks.length)
+    durable.readings += batch.readings.length
+    durable.events += batch.events.length
+    durable.acks += batch.acks.length
     // Rows actually inserted: duplicates (QoS 1 resends, retried commits) are not counted.
     if (counts.readings > 0) persisted.readings.inc(counts.readings)
     if (counts.events > 0) persisted.events.inc(counts.events)
     if (counts.acks > 0) persisted.acks.inc(counts.acks)
-    metrics.batchSize.observe(batch.readings + batch.events + batch.acks)
+    metrics.batchSize.observe(rowCount(batch))
     metrics.bufferDepth.set(depth())
-    for (let i = flushWaiters.length - 1; i >= 0; i--) {
-      const w = flushWaiters[i]!
-      if (committed.readings >= w.readings && committed.events >= w.events && committed.acks >= w.acks) {
-        flushWaiters.splice(i, 1)
-        w.resolve()
-      }
+    for (let m = markers.peek(); m !== undefined; m = markers.peek()) {
+      if (durable.readings < m.readings || durable.events < m.events || durable.acks < m.acks) break
+      markers.drop(1)
+      m.resolve?.()
     }
     if (room !== undefined && depth() < bufferCapacity) {
       const r = room
@@ -214,24 +295,17 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
     }
   }
 
-  async function pump(): Promise<void> {
-    pumping = true
-    try {
-      while (shouldWrite()) {
-        const batch = takeBatch()
-        commit(batch, await writeUntilCommitted(batch))
-      }
-    } finally {
-      pumping = false
-    }
-    armTimer()
+  function mark(resolve: (() => void) | undefined): void {
+    markers.items.push({ readings: accepted.readings, events: accepted.events, acks: accepted.acks, at: now(), resolve })
   }
 
-  function push(batch: TelemetryBatch): void | Promise<void> {
+  function push(batch: TelemetryBatch, pushOpts?: { durable?: boolean }): void | Promise<void> {
     if (closed) throw new EgError('INTERNAL', 'telemetry writer is closed')
     const r = batch.readings
     const e = batch.events
     const a = batch.acks
+    const n = (r?.length ?? 0) + (e?.length ?? 0) + (a?.length ?? 0)
+    if (n === 0) return undefined
     if (r !== undefined) for (let i = 0; i < r.length; i++) readings.items.push(r[i]!)
     if (e !== undefined) for (let i = 0; i < e.length; i++) events.items.push(e[i]!)
     if (a !== undefined) for (let i = 0; i < a.length; i++) acks.items.push(a[i]!)
@@ -240,7 +314,11 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
     accepted.acks += a?.length ?? 0
     const d = depth()
     if (d >= batchSize) kick()
-    else if (timer === undefined) armTimer()
+    else schedule()
+    if (pushOpts?.durable === true) {
+      return new Promise<void>((resolve) => mark(resolve))
+    }
+    mark(undefined)
     if (d < bufferCapacity) return undefined
     metrics.bufferDepth.set(d)
     if (room === undefined) {
@@ -252,11 +330,8 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
   }
 
   function flush(): Promise<void> {
-    if (committed.readings >= accepted.readings && committed.events >= accepted.events && committed.acks >= accepted.acks) {
-      return Promise.resolve()
-    }
-    markDue()
-    const done = new Promise<void>((resolve) => flushWaiters.push({ ...accepted, resolve }))
+    if (markers.length === 0) return Promise.resolve()
+    const done = new Promise<void>((resolve) => mark(resolve))
     kick()
     return done
   }
@@ -264,9 +339,14 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
   async function close(): Promise<void> {
     closed = true
     await flush()
-    if (timer !== undefined) clearTimeout(timer)
-    timer = undefined
   }
 
-  return { push, flush, close, depth }
+  return {
+    push,
+    flush,
+    close,
+    depth,
+    oldestPendingAt: () => markers.peek()?.at,
+    failing: () => failingSince,
+  }
 }

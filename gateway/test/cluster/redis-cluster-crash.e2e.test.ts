@@ -6,7 +6,7 @@ import { seedElders, type SeededDevice } from '../../../test/support/api-client'
 import { createPostgresDatabase, type TestDatabase } from '../../../test/support/databases'
 import { ADMIN_PASSWORD, connectDevice, startTestGateway, waitFor, type TestGateway } from '../../../test/support/gateway'
 import { spawnGateway, type GatewayProcess } from '../../../test/support/gateway-process'
-import { REDIS_URL, clusterSuite, redisAnswers } from './redis-cluster-support'
+import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload } from './redis-cluster-support'
 
 /**
  * A node of a Redis-clustered deployment killed with SIGKILL (no DISCONNECT, no will sent, no
@@ -14,6 +14,8 @@ import { REDIS_URL, clusterSuite, redisAnswers } from './redis-cluster-support'
  * stop counting as connected, the will of a device that stayed away is published (its retained
  * status becomes "offline"), and the will of a device that reconnected to the survivor is
  * dropped — it must not mark a connected device offline.
+ * The doomed node is killed a moment after it started (before or just after its first aedes
+ * heartbeat): its wills must survive the survivor's will sweeps until then (cluster-wills.ts).
  */
 const HEARTBEAT_MS = '500'
 
@@ -85,6 +87,11 @@ describe.skipIf(!redisUp)(clusterSuite('a clustered node killed with SIGKILL', r
     const movedAgain = await connect(survivor.gateway.mqttPort, moved, false)
     await waitFor(async () => !survivor.gateway.broker.isConnected(stayedAway.id), { what: 'the dead node’s devices stop counting as connected' })
     expect(survivor.gateway.broker.isConnected(moved.id)).toBe(true)
+    // What matters is the retained status; the will list empties only after the publish completed.
+    await waitFor(async () => (await retainedPayload(redis, `eg/v1/${stayedAway.id}/status`)) === 'offline', {
+      what: 'the stayed-away device’s retained status offline',
+    })
+    // A dropped will publishes nothing: only its absence from the list says it was handled.
     await waitFor(async () => (await redis.llen('will')) === 0, { what: 'the dead node’s wills handled' })
 
     expect(await retainedStatus(movedAgain, moved)).toBe('online')

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { Redis } from 'ioredis'
 
 /** The Redis the cluster tests use (CI and the dev machine run one at the default address). */
@@ -20,4 +21,19 @@ export async function redisAnswers(): Promise<boolean> {
 /** The describe title, with the reason when the suite is skipped. */
 export function clusterSuite(title: string, up: boolean): string {
   return up ? title : `${title} — skipped: Redis does not answer at ${REDIS_URL}`
+}
+
+// The decoder aedes-persistence-redis stores packets with, loaded from where it loads it.
+const require = createRequire(import.meta.url)
+const msgpack = createRequire(require.resolve('aedes-persistence-redis'))('msgpack-lite') as { decode(stored: Buffer): { payload: Buffer | string } }
+
+/**
+ * The retained payload on `topic` as the cluster's shared persistence holds it (hash `retained`),
+ * or undefined: what any node would send a new subscriber. Lets a test wait for a retained status
+ * without subscribing as the device itself, which would change what it tests.
+ * `redis` carries the deployment's key prefix.
+ */
+export async function retainedPayload(redis: Redis, topic: string): Promise<string | undefined> {
+  const stored = await redis.hgetBuffer('retained', topic)
+  return stored ? Buffer.from(msgpack.decode(stored).payload).toString() : undefined
 }

@@ -21,27 +21,7 @@ async function writeAges(db: Db): Promise<void> {
   await writer.close()
 }
 
-describe('retention on TimescaleDB', () => {
-  it('replaces the retention policy of each hypertable, in one transaction', async () => {
-    // TimescaleDB cannot be installed here: the statements sent are checked instead.
-    const sent: Array<[string, readonly unknown[] | undefined, boolean]> = []
-    const tx = { query: async <R extends object>(sql: string, params?: readonly unknown[]) => (sent.push([sql, params, true]), [] as R[]) }
-    const fake: Db = {
-      kind: 'postgres',
-      query: async <R extends object>(sql: string, params?: readonly unknown[]) => (sent.push([sql, params, false]), [] as R[]),
-      transaction: (fn) => fn(tx),
-      exec: async () => undefined,
-      close: async () => undefined,
-    }
-    expect(await applyRetention(fake, { days: 90, timescale: true })).toEqual({ readings: 0, device_events: 0, command_acks: 0 })
-    expect(sent).toEqual(
-      ['readings', 'device_events', 'command_acks'].flatMap((table) => [
-        ['SELECT remove_retention_policy($1::regclass, if_exists => true)', [table], true],
-        ['SELECT add_retention_policy($1::regclass, drop_after => make_interval(days => $2::int))', [table, 90], true],
-      ]),
-    )
-  })
-})
+// The TimescaleDB branch (policies) is tested on a real TimescaleDB in migrate-timescale.test.ts.
 
 describe.each(backends)('retention (plain) on $name', (backend) => {
   let opened: OpenedBackend

@@ -24,12 +24,18 @@ export function opsRoutes(deps: HttpDeps): FastifyPluginAsync {
     app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
       const [dbUp, extra] = await Promise.all([
         databaseAnswers(deps),
-        deps.health().catch((err: unknown) => {
+        deps.health().catch((err: unknown): Record<string, unknown> => {
           request.log.warn({ err }, 'health details failed')
-          return { healthError: 'health details unavailable' }
+          return { problems: [{ code: 'health_unknown', message: 'health details unavailable' }] }
         }),
       ])
-      if (!dbUp) return reply.status(503).send({ status: 'unavailable', database: 'down', ...extra })
+      const problems = Array.isArray(extra.problems) ? extra.problems : []
+      if (!dbUp) {
+        const down = { code: 'database_down', message: `the database did not answer SELECT 1 within ${DB_PROBE_TIMEOUT_MS} ms` }
+        return reply.status(503).send({ status: 'unavailable', database: 'down', ...extra, problems: [down, ...problems] })
+      }
+      // Degraded is unavailable: an alarm gateway whose data or alerts are stuck must say so.
+      if (problems.length > 0) return reply.status(503).send({ status: 'unavailable', database: 'ok', ...extra })
       return { status: 'ok', database: 'ok', ...extra }
     })
 
