@@ -6,7 +6,7 @@ import { seedElders, type SeededDevice } from '../../../test/support/api-client'
 import { createPostgresDatabase, type TestDatabase } from '../../../test/support/databases'
 import { ADMIN_PASSWORD, connectDevice, startTestGateway, waitFor, type TestGateway } from '../../../test/support/gateway'
 import { spawnGateway, type GatewayProcess } from '../../../test/support/gateway-process'
-import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload } from './redis-cluster-support'
+import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload, forgetCluster } from './redis-cluster-support'
 
 /**
  * A node of a Redis-clustered deployment killed with SIGKILL (no DISCONNECT, no will sent, no
@@ -43,10 +43,7 @@ describe.skipIf(!redisUp)(clusterSuite('a clustered node killed with SIGKILL', r
     await survivor?.stop()
     await database?.drop()
     if (redis) {
-      for await (const keys of redis.scanStream({ match: `${name}:*` }) as AsyncIterable<string[]>) {
-        for (const key of keys) await redis.del(key.slice(name.length + 1))
-      }
-      redis.disconnect()
+      await forgetCluster(redis, name)
     }
   })
 

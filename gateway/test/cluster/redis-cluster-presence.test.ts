@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config'
 import { waitFor } from '../../../test/support/gateway'
 import { CAMERA, WATCH, connectDevice, deviceOptions, startTestBroker, type TestBroker } from '../broker/helpers'
-import { REDIS_URL, clusterSuite, redisAnswers } from './redis-cluster-support'
+import { REDIS_URL, clusterSuite, redisAnswers, forgetCluster } from './redis-cluster-support'
 
 /**
  * Cluster presence at the broker level (cluster-presence.ts), with real Redis and real aedes
@@ -38,11 +38,7 @@ describe.skipIf(!redisUp)(clusterSuite('cluster presence', redisUp), () => {
     for (const b of brokers.splice(0)) await b.broker.close()
   })
   afterAll(async () => {
-    // keyPrefix does not apply to SCAN's pattern: match the full key.
-    for await (const keys of redis.scanStream({ match: `${name}:*` }) as AsyncIterable<string[]>) {
-      for (const key of keys) await redis.del(key.slice(name.length + 1))
-    }
-    redis.disconnect()
+    await forgetCluster(redis, name)
   })
 
   it('tells a node that starts later which devices the others hold, and forgets them on disconnect', async () => {

@@ -37,3 +37,14 @@ export async function retainedPayload(redis: Redis, topic: string): Promise<stri
   const stored = await redis.hgetBuffer('retained', topic)
   return stored ? Buffer.from(msgpack.decode(stored).payload).toString() : undefined
 }
+
+/**
+ * Deletes a test deployment's keys and disconnects. `redis` carries the `${name}:` key prefix,
+ * which SCAN's pattern does not get: match the full key, delete by the relative one.
+ */
+export async function forgetCluster(redis: Redis, name: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: `${name}:*` }) as AsyncIterable<string[]>) {
+    for (const key of keys) await redis.del(key.slice(name.length + 1))
+  }
+  redis.disconnect()
+}

@@ -8,7 +8,7 @@ import { seedElders, type SeededDevice } from '../../../test/support/api-client'
 import { createPostgresDatabase, type TestDatabase } from '../../../test/support/databases'
 import { ADMIN_PASSWORD, connectDevice, startTestGateway, waitFor, type TestGateway } from '../../../test/support/gateway'
 import { spawnGateway, type GatewayProcess } from '../../../test/support/gateway-process'
-import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload } from './redis-cluster-support'
+import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload, forgetCluster } from './redis-cluster-support'
 
 /**
  * A node that has just started, whose devices connect at once, and which later dies.
@@ -52,10 +52,7 @@ describe.skipIf(!redisUp)(clusterSuite('a clustered node that just started', red
     await survivor?.stop()
     await database?.drop()
     if (redis) {
-      for await (const keys of redis.scanStream({ match: `${name}:*` }) as AsyncIterable<string[]>) {
-        for (const key of keys) await redis.del(key.slice(name.length + 1))
-      }
-      redis.disconnect()
+      await forgetCluster(redis, name)
     }
   })
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WILL_SWEEP_CHANNEL, type WillSweep } from '../../src/broker/cluster-wills'
 import { waitFor } from '../../../test/support/gateway'
 import { CAMERA, WATCH, connectDevice, deviceOptions, startTestBroker, type TestBroker } from '../broker/helpers'
-import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload } from './redis-cluster-support'
+import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload, forgetCluster } from './redis-cluster-support'
 
 /**
  * The will sweep that hits a node before its first heartbeat, made to happen on purpose: two
@@ -38,10 +38,7 @@ describe.skipIf(!redisUp)(clusterSuite('a will sweep before a new node’s first
     unsubscribe(WILL_SWEEP_CHANNEL, onSweep)
     for (const c of clients) await c.endAsync(true).catch(() => undefined)
     for (const b of brokers) await b.broker.close()
-    for await (const keys of redis.scanStream({ match: `${name}:*` }) as AsyncIterable<string[]>) {
-      for (const key of keys) await redis.del(key.slice(name.length + 1))
-    }
-    redis.disconnect()
+    await forgetCluster(redis, name)
   })
 
   async function node(): Promise<TestBroker> {

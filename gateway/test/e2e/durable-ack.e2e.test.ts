@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient, seedElders, type SeededDevice } from '../../../test/support/api-client'
 import { createPostgresDatabase, silentLogger, type TestDatabase } from '../../../test/support/databases'
 import { waitFor } from '../../../test/support/gateway'
 import { spawnGateway, type GatewayProcess } from '../../../test/support/gateway-process'
 import { key, startQos1Stream, type Acked } from '../../../test/support/qos1-stream'
+import { lockReadings, type ReadingsLock } from '../../../test/support/stall'
 import { openDb, type Db } from '../../src/storage/db'
 
 /**
@@ -133,25 +133,22 @@ describe('a QoS 1 PUBACK survives SIGKILL', () => {
     const storage = postgresStorage(() => fresh)
     let { gateway, api } = await start(storage)
     const devices = await seedElders(api, DEVICES, { prefix: 'stall' })
-    const blocker = new pg.Client({ connectionString: fresh.url })
-    await blocker.connect()
+    let stall: ReadingsLock | undefined
     try {
       const stream = await startQos1Stream({ url: `mqtt://127.0.0.1:${gateway.mqttPort}`, devices, window: WINDOW, startTs: Date.now() - 3_600_000, eventEvery: 10 })
       await waitFor(async () => stream.ackedCount() >= 500, { what: '500 PUBACKs before the stall' })
-      await blocker.query('BEGIN')
-      await blocker.query('LOCK TABLE readings IN ACCESS EXCLUSIVE MODE')
+      stall = await lockReadings(fresh.url)
       // The gateway holds messages it took off the sockets while nothing can commit (every
       // device's window fills up: 20 × 8 in flight)…
       await waitFor(async () => {
-        const waiting = await blocker.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'readings'::regclass AND NOT granted")
-        return waiting.rows[0]!.n > 0 && (await acceptedSoFar(gateway)) - stream.ackedCount() >= 100
+        return (await stall!.writerWaiting()) && (await acceptedSoFar(gateway)) - stream.ackedCount() >= 100
       }, { what: 'the writer to wait on the lock, holding accepted messages' })
       const ackedDuringStall = stream.ackedCount()
       await gateway.kill('SIGKILL')
       await stream.stop()
       // …but acknowledges none of them: at most the publishes whose commit had already begun.
       expect(stream.ackedCount() - ackedDuringStall).toBe(0)
-      await blocker.query('COMMIT')
+      await stall.release()
       ;({ gateway, api } = await start(storage))
       await gateway.kill('SIGKILL')
       const db = await storage.open()
@@ -163,7 +160,7 @@ describe('a QoS 1 PUBACK survives SIGKILL', () => {
         await db.close()
       }
     } finally {
-      await blocker.end().catch(() => undefined)
+      await stall?.release().catch(() => undefined)
       await gateway.kill('SIGKILL')
       await storage.cleanup()
     }

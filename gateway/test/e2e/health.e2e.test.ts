@@ -1,6 +1,6 @@
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedElders, type SeededDevice } from '../../../test/support/api-client'
+import { lockReadings } from '../../../test/support/stall'
 import { connectDevice, startTestGateway, waitFor, type TestGateway } from '../../../test/support/gateway'
 import { healthProblems } from '../../src/health'
 
@@ -46,12 +46,9 @@ describe('/healthz while the database stalls', () => {
       return { status: res.status, body: (await res.json()) as { problems?: Array<{ code: string }> } }
     }
     expect((await health()).status).toBe(200)
-    const blocker = new pg.Client({ connectionString: gw.database!.url })
-    await blocker.connect()
     const device = await connectDevice(gw.mqttUrl, watch.id, watch.secret)
     try {
-      await blocker.query('BEGIN')
-      await blocker.query('LOCK TABLE readings IN ACCESS EXCLUSIVE MODE')
+      const stall = await lockReadings(gw.database!.url)
       let acked = false
       const publish = device.publishAsync(`eg/v1/${watch.id}/telemetry`, JSON.stringify({ ts: Date.now() - 1_000, hr: 66 }), { qos: 1 }).then(() => (acked = true))
       const sick = await waitFor(async () => {
@@ -63,12 +60,11 @@ describe('/healthz while the database stalls', () => {
       const metrics = await (await fetch(`${gw.api.baseUrl}/metrics`)).text()
       const age = Number(/^eg_writer_oldest_unstored_seconds (\S+)$/m.exec(metrics)?.[1])
       expect(age).toBeGreaterThanOrEqual(0.3)
-      await blocker.query('COMMIT')
+      await stall.release()
       await publish
       await waitFor(async () => (await health()).status === 200, { what: '/healthz healthy again' })
     } finally {
       await device.endAsync(true)
-      await blocker.end()
     }
   })
 })

@@ -1,4 +1,4 @@
-import pg from 'pg'
+import { lockReadings } from '../../../test/support/stall'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
 import { T0, commandAck, countRows, deviceEvent, emptyTables, waitFor, watchReading } from '../../../test/support/telemetry'
@@ -18,19 +18,6 @@ function deeplyNested(levels: number): Record<string, unknown> {
   let inner: Record<string, unknown> = { leaf: true }
   for (let i = 0; i < levels; i++) inner = { x: inner }
   return inner
-}
-
-async function lockReadings(url: string): Promise<{ release(): Promise<void> }> {
-  const blocker = new pg.Client({ connectionString: url })
-  await blocker.connect()
-  await blocker.query('BEGIN')
-  await blocker.query('LOCK TABLE readings IN ACCESS EXCLUSIVE MODE')
-  return {
-    async release() {
-      await blocker.query('COMMIT')
-      await blocker.end()
-    },
-  }
 }
 
 describe.each(backends)('durable telemetry writer on $name', (backend) => {
@@ -87,10 +74,7 @@ describe.each(backends)('durable telemetry writer on $name', (backend) => {
     let done = false
     const pending = writer.push({ readings: [watchReading(1)] }, { durable: true }) as Promise<void>
     void pending.then(() => (done = true))
-    await waitFor(async () => {
-      const rows = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'readings'::regclass AND NOT granted")
-      return rows[0]!.n > 0
-    }, 10_000, 'the INSERT to wait on the lock')
+    await waitFor(() => stall.writerWaiting(), 10_000, 'the INSERT to wait on the lock')
     clock += 42_000
     expect(done).toBe(false)
     expect(writer.oldestPendingAt()).toBe(1_000_000)

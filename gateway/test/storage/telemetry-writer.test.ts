@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { lockReadings, type ReadingsLock } from '../../../test/support/stall'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { CameraReading, WatchReading } from '../../../rules/src/input'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
@@ -17,19 +18,8 @@ async function counter(metrics: Metrics, name: 'writerRetries' | 'rowsPersisted'
  * Makes the database stall for the writer: on PostgreSQL another connection holds an exclusive
  * lock on readings (inserts wait on it); PGlite has one connection, so an open transaction holds it.
  */
-async function stallDatabase(backend: OpenedBackend): Promise<{ release(): Promise<void> }> {
-  if (backend.url !== undefined) {
-    const blocker = new pg.Client({ connectionString: backend.url })
-    await blocker.connect()
-    await blocker.query('BEGIN')
-    await blocker.query('LOCK TABLE readings IN ACCESS EXCLUSIVE MODE')
-    return {
-      async release() {
-        await blocker.query('COMMIT')
-        await blocker.end()
-      },
-    }
-  }
+async function stallDatabase(backend: OpenedBackend): Promise<ReadingsLock> {
+  if (backend.url !== undefined) return lockReadings(backend.url)
   let release!: () => void
   const held = new Promise<void>((resolve) => (release = resolve))
   let started!: () => void
@@ -40,6 +30,8 @@ async function stallDatabase(backend: OpenedBackend): Promise<{ release(): Promi
   })
   await inside
   return {
+    // The writer's statement queues behind the open transaction as soon as it is sent.
+    writerWaiting: async () => true,
     async release() {
       release()
       await done
@@ -131,10 +123,7 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
     void full?.then(() => (roomAgain = true))
     if (opened.url !== undefined) {
       // The writer's INSERT is really waiting on the lock (not merely not yet sent).
-      await waitFor(async () => {
-        const rows = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'readings'::regclass AND NOT granted")
-        return rows[0]!.n > 0
-      }, 10_000, 'the INSERT to wait on the lock')
+      await waitFor(() => stall.writerWaiting(), 10_000, 'the INSERT to wait on the lock')
     }
     // Other producers keep pushing: still accepted (never dropped), each told to wait.
     for (let i = 30; i < 100; i += 10) expect(writer.push({ readings: all.slice(i, i + 10) })).toBeInstanceOf(Promise)
