@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Cheaper password hashing in-process (test/support/password-hashing.ts says why).
+    setupFiles: ['test/support/password-hashing.ts'],
     maxWorkers: 2,
   },
 })

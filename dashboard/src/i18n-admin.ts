@@ -90,7 +90,7 @@ const zh = {
   users_created: '已创建用户 {username}',
   users_updated: '已更新 {username}',
   users_usernameRule: '3–64 位字母、数字或 _ . @ -',
-  users_passwordRule: '密码至少 8 位',
+  users_passwordRule: '密码至少 10 位，且不能是常见密码',
   users_failed: '操作失败',
 }
 
@@ -181,7 +181,7 @@ const en: Record<AdminKey, string> = {
   users_created: 'Created user {username}',
   users_updated: 'Updated {username}',
   users_usernameRule: '3–64 letters, digits or _ . @ -',
-  users_passwordRule: 'At least 8 characters',
+  users_passwordRule: 'At least 10 characters, not a common password',
   users_failed: 'Failed',
 }
 

@@ -64,7 +64,7 @@ export async function sampleGateway(pid: number, httpPort: number): Promise<Gate
     connected: metric(metrics, 'eg_connected_devices'),
     accepted: metric(metrics, 'eg_messages_accepted_total{channel="telemetry"}'),
     persisted: metric(metrics, 'eg_rows_persisted_total{table="readings"}'),
-    heapUsedBytes: metric(metrics, 'eg_process_nodejs_heap_size_used_bytes'),
+    heapUsedBytes: metric(metrics, 'nodejs_heap_size_used_bytes'),
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { EgError } from './errors'
+import { parseWebhookAllow } from './notices/webhook-policy'
 
 /**
  * Configuration is decided once, at start (DESIGN §6, the pino model): every knob is an
@@ -33,6 +34,8 @@ export const configSchema = z.object({
    * with one log line saying why), on (refuse to start without it), off (never). storage/timescale-mode.ts.
    */
   EG_TIMESCALE: z.enum(['auto', 'on', 'off']).default('auto'),
+  // The full password policy applies when the first start uses it (registry/bootstrap.ts); later
+  // starts ignore it, so an older installation's shorter value must not stop them here.
   EG_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   EG_CLOCK: z.enum(['wall', 'event']).default('wall'),
   EG_TZ: z.string().refine(validTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
@@ -60,10 +63,16 @@ export const configSchema = z.object({
   EG_MAX_FUTURE_SKEW_MS: positiveInt.default(10 * 60_000),
   /** Raw readings kept this many days (Timescale retention policy, or the retention job). */
   EG_RETENTION_DAYS: positiveInt.default(180),
-  /** Failed MQTT logins allowed per address or client id inside the window before blocking. */
+  /**
+   * Login throttle (broker/throttle.ts), MQTT and HTTP alike: failures of one id from one address
+   * before that pair waits (1 s, doubling, up to EG_AUTH_BLOCK_MS); the quiet time that forgets them.
+   */
   EG_AUTH_MAX_FAILURES: positiveInt.default(5),
   EG_AUTH_WINDOW_MS: positiveInt.default(60_000),
   EG_AUTH_BLOCK_MS: positiveInt.default(5 * 60_000),
+  /** Failures from one address (any ids) before its ids new to it are delayed, and the longest delay. */
+  EG_AUTH_ADDRESS_MAX_FAILURES: positiveInt.default(20),
+  EG_AUTH_ADDRESS_MAX_DELAY_MS: positiveInt.default(10_000),
   EG_TOKEN_TTL_HOURS: positiveInt.default(12),
   /** After an alert is resolved, same-or-lower findings of its (elder, rule) open nothing for this long. */
   EG_ALERT_COOLDOWN_MS: positiveInt.default(6 * 3_600_000),
@@ -74,8 +83,27 @@ export const configSchema = z.object({
   EG_VOICE_MAX_PER_HOUR: positiveInt.default(3),
   /** Police and family webhooks: time allowed per POST before it counts as failed and is retried. */
   EG_NOTICE_TIMEOUT_MS: positiveInt.default(10_000),
+  /**
+   * Police and family webhooks may reach public addresses only (DESIGN §4), plus what this lists:
+   * comma-separated host names, addresses and CIDRs (`police-gw.lan,10.20.0.0/16,127.0.0.1/32`).
+   */
+  EG_WEBHOOK_ALLOW: z
+    .string()
+    .superRefine((text, ctx) => {
+      try {
+        parseWebhookAllow(text)
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message })
+      }
+    })
+    .optional(),
   /** The gateway's public base URL (police receipts link back to it); http://<host>:<port> when unset. */
   EG_PUBLIC_URL: z.string().url().optional(),
+  /**
+   * The operating centre's phone number (or name and number) for CAP <contact>: who a station calls
+   * back about a notice. Unset: no <contact> — never the elder's own phone.
+   */
+  EG_OPERATOR_CONTACT: z.string().trim().min(1).max(200).optional(),
   /** The built operator board (npm run build:dashboard); served at /. */
   EG_DASHBOARD_DIR: z.string().min(1).optional(),
   /** Accepted data unstored, or findings undelivered, this long: /healthz answers 503 with the reason. */

@@ -3,6 +3,7 @@ import type { Change } from './alerts/change-log-store'
 import { alertChangeLogPlanner, composeAlertEffects, type AlertEffects } from './alerts/effects'
 import type { Broker } from './broker/index'
 import type { Config } from './config'
+import type { LatestFixes } from './intake/latest-fixes'
 import type { Logger } from './logger'
 import type { Metrics } from './metrics'
 import { createNoticeDeliverer, createNoticePlanner, noticeReceiptRoutes, noticeRoutes, type NoticeDeliverer } from './notices/index'
@@ -32,20 +33,45 @@ export interface AlertDelivery {
   stop(): Promise<void>
 }
 
-export function createAlertDelivery(deps: { db: Db; config: Config; logger: Logger; metrics: Metrics; publicUrl: () => string | undefined }): AlertDelivery {
+export interface AlertDeliveryDeps {
+  db: Db
+  config: Config
+  logger: Logger
+  metrics: Metrics
+  publicUrl: () => string | undefined
+  /** Notices carry the newest fix, even one the writer has not stored yet (intake/latest-fixes.ts). */
+  latestFixes?: LatestFixes
+  /** The tenant's rule clock (EG_CLOCK): voice prompts' hourly limit and expiry count on it. */
+  ruleClock?: (tenantId: string) => number
+}
+
+export function createAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   const { db, config, logger, metrics } = deps
   const bus = createChangeBus({ logger })
   const publish = (changes: readonly Change[]) => bus.publish(changes)
   const pruning = startChangeLogPruning(db, { logger })
-  const notices = createNoticeDeliverer({ db, logger, metrics, fetchTimeoutMs: config.EG_NOTICE_TIMEOUT_MS, leaseMarginMs: Math.min(20_000, config.EG_NOTICE_TIMEOUT_MS * 2) })
+  const notices = createNoticeDeliverer({
+    db,
+    logger,
+    metrics,
+    fetchTimeoutMs: config.EG_NOTICE_TIMEOUT_MS,
+    leaseMarginMs: Math.min(20_000, config.EG_NOTICE_TIMEOUT_MS * 2),
+    webhookAllow: config.EG_WEBHOOK_ALLOW,
+  })
   notices.onChanges(publish)
   let voice: VoiceDispatcher | undefined
 
   const effects = composeAlertEffects({
     planners: [
       alertChangeLogPlanner,
-      createVoicePlanner({ ttlMs: config.EG_VOICE_TTL_MS, maxPerHour: config.EG_VOICE_MAX_PER_HOUR }),
-      createNoticePlanner({ logger, publicUrl: deps.publicUrl }),
+      createVoicePlanner({ ttlMs: config.EG_VOICE_TTL_MS, maxPerHour: config.EG_VOICE_MAX_PER_HOUR, ruleClock: deps.ruleClock }),
+      createNoticePlanner({
+        logger,
+        publicUrl: deps.publicUrl,
+        timeZone: config.EG_TZ,
+        operatorContact: config.EG_OPERATOR_CONTACT,
+        ...(deps.latestFixes ? { latestFix: deps.latestFixes.get } : {}),
+      }),
     ],
     wake: [(changes) => voice?.wake(changes), () => notices.wake(), publish],
   })
@@ -55,13 +81,13 @@ export function createAlertDelivery(deps: { db: Db; config: Config; logger: Logg
     bus,
     notices,
     plugins: [
-      voiceRoutes({ db, ttlMs: config.EG_VOICE_TTL_MS, afterCommit: (changes) => effects.afterCommit(changes) }),
+      voiceRoutes({ db, ttlMs: config.EG_VOICE_TTL_MS, ruleClock: deps.ruleClock, afterCommit: (changes) => effects.afterCommit(changes) }),
       noticeRoutes({ db }),
       streamRoutes({ db, bus, logger }),
     ],
     publicPlugins: [noticeReceiptRoutes({ db, logger, onChanges: publish })],
     attachBroker(broker) {
-      voice = createVoiceDispatcher({ db, broker, logger, metrics })
+      voice = createVoiceDispatcher({ db, broker, logger, metrics, ruleClock: deps.ruleClock })
       voice.onChanges(publish)
       return voice
     },

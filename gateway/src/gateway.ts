@@ -19,6 +19,7 @@ import { dashboardStatic } from './http/dashboard-static'
 import { buildHttpApp } from './http/app'
 import { decodeLimitsFromConfig } from './ingest/decode'
 import { createDeviceIntake } from './intake/device-intake'
+import { createLatestFixes } from './intake/latest-fixes'
 import { telemetryRoutes } from './intake/telemetry-routes'
 import type { Logger } from './logger'
 import { reportRoutes } from './reports/report-routes'
@@ -98,7 +99,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const rejections = createDeviceRejections(db, { logger })
     cleanups.push(() => rejections.close())
     let publicUrl = config.EG_PUBLIC_URL
-    const delivery = createAlertDelivery({ db, config, logger, metrics, publicUrl: () => publicUrl })
+    // Fed by intake before the writer stores a fix, read by notices planned a moment later.
+    const latestFixes = createLatestFixes()
+    // The rule clock is the detection runtime's, created below; prompts are planned only after.
+    const delivery = createAlertDelivery({ db, config, logger, metrics, publicUrl: () => publicUrl, latestFixes, ruleClock: (tenantId) => detection.ruleNow(tenantId) })
     cleanups.push(() => delivery.stop())
     const { effects } = delivery
     const activity = createDeviceActivity(db, { flushMs: 1_000, logger, onChanges: (changes) => delivery.bus.publish(changes) })
@@ -133,7 +137,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
     const intake = createDeviceIntake(
       // Several nodes: the lease holder reads inputs from storage, whichever node received them.
-      { writer, deadLetters, rejections, activity, detection: multiNode ? { submit: () => undefined } : detection, onAcks: (acks) => delivery.onAcks(acks) },
+      { writer, deadLetters, rejections, activity, latestFixes, detection: multiNode ? { submit: () => undefined } : detection, onAcks: (acks) => delivery.onAcks(acks) },
       metrics,
       decodeLimitsFromConfig(config),
     )
@@ -157,7 +161,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
             ...(tls ? { tls } : {}),
             logger,
             metrics,
-            authThrottle: { maxFailures: config.EG_AUTH_MAX_FAILURES, windowMs: config.EG_AUTH_WINDOW_MS, blockMs: config.EG_AUTH_BLOCK_MS },
+            authThrottle: {
+              maxFailures: config.EG_AUTH_MAX_FAILURES,
+              windowMs: config.EG_AUTH_WINDOW_MS,
+              blockMs: config.EG_AUTH_BLOCK_MS,
+              addressMaxFailures: config.EG_AUTH_ADDRESS_MAX_FAILURES,
+              addressMaxDelayMs: config.EG_AUTH_ADDRESS_MAX_DELAY_MS,
+            },
+            maxPayloadBytes: config.EG_PAYLOAD_MAX_BYTES,
             ...(config.EG_CLUSTER_REDIS_URL ? { cluster: { redisUrl: config.EG_CLUSTER_REDIS_URL, name: config.EG_CLUSTER_NAME, heartbeatMs: config.EG_CLUSTER_HEARTBEAT_MS } } : {}),
           },
           hooks,

@@ -12,7 +12,12 @@ export function createMetrics() {
    * a stale age exactly when nothing moves — the case it exists for.
    */
   const probes = { oldestUnstoredMs: (): number => 0 }
-  collectDefaultMetrics({ register: registry, prefix: 'eg_process_' })
+  // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, …): stock Node.js
+  // dashboards and alerts find them. Minus prom-client's three gauges named *_total, which
+  // Prometheus' conventions (promtool check metrics) reserve for counters; the per-type
+  // nodejs_active_handles / _requests / _resources gauges carry the same numbers.
+  collectDefaultMetrics({ register: registry })
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name)
   const metrics = {
     registry,
     connectedDevices: new Gauge({ name: 'eg_connected_devices', help: 'Devices connected to the embedded broker', registers: [registry] }),

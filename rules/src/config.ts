@@ -151,6 +151,15 @@ const baseSchema = z.object({
   latenessMs: ms.default(6 * HOUR),
   /** How long emitted dedup keys are remembered; longer than any rule window plus lateness. */
   dedupRetentionMs: positiveMs.default(30 * DAY),
+  /**
+   * Time-based conditions (absence length, overnight, trip, a removal's grace) are judged on the
+   * rule clock once the elder's data covers their time, or once the elder's recent delivery lag
+   * has passed, at most this long: a watch in power saving that uploads its buffered fixes every
+   * half hour must not be judged on the state it had before its last upload (DESIGN §5: buffered
+   * data gives the in-order findings). A device that delivers live is judged at once. The
+   * default, the lateness bound, keeps that promise for any lag the bound admits.
+   */
+  settleMs: ms.default(6 * HOUR),
   location: locationSchema.prefault({}),
   venue: venueSchema.prefault({}),
   rules: rulesSchema.prefault({}),

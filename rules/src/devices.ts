@@ -1,8 +1,7 @@
 /**
  * Device rules (DESIGN §5): safety.sos, safety.fall (red, at once), device.removed (watch off
- * or silent while away: orange), device.battery and device.offline (green maintenance).
- * A watch that dies at home is not device.removed — the elder is home — it only becomes
- * device.offline after the silence limit (issue item 6).
+ * while away: orange), device.battery (green maintenance). Silence — device.offline, and
+ * device.removed for a watch silent while away — is judged by arrival in delivery.ts.
  */
 import type { DeviceEvent, RuleInput } from './input'
 import type { Env } from './emit'
@@ -18,42 +17,21 @@ export function deviceOf(s: ElderState, input: RuleInput): DeviceState {
   return d
 }
 
-function where(s: ElderState): Record<string, unknown> | null {
+export function where(s: ElderState): Record<string, unknown> | null {
   const f = s.lastFix
   return f === null ? null : { lat: f.lat, lon: f.lon, at: isoTime(f.ts) }
 }
 
-/** Silence-based conditions that became true in (from, now]. */
-export function checkSilence(env: Env, s: ElderState, from: number, now: number): void {
-  const rules = env.config.rules
-  const offline = rules['device.offline']
-  if (offline.enabled) {
-    for (let i = 0; i < s.devices.length; i++) {
-      const d = s.devices[i]!
-      const ts = d.lastTs + offline.silenceMs
-      if (ts > from && ts <= now) {
-        const deviceId = d.id
-        fire(env, s, makeFinding(s, 'device.offline', 'green', `${deviceId}|${d.lastTs}`, ts,
-          `${elderName(env, s)}'s ${d.kind} ${deviceId} has sent no data for ${minutes(offline.silenceMs)} min.`,
-          { deviceId, deviceKind: d.kind, lastSeen: isoTime(d.lastTs), silentMin: minutes(offline.silenceMs), place: s.place }))
-      }
-    }
-  }
-  const removed = rules['device.removed']
-  if (!removed.enabled || s.place !== 'away') return
-  const plans = env.profile?.expectedAway ?? NO_PLANS
-  if (s.removedSince !== null) {
-    const ts = removalFireTs(s, removed.removedGraceMs)
-    if (ts > from && ts <= now && !inPlannedAbsence(ts, plans)) fireRemoved(env, s, ts)
-  }
-  if (s.lastWatchTs !== null) {
-    const ts = s.lastWatchTs + removed.silenceMs
-    if (ts > from && ts <= now && !inPlannedAbsence(ts, plans)) {
-      fire(env, s, makeFinding(s, 'device.removed', 'orange', `silent|${s.lastWatchTs}`, ts,
-        `${elderName(env, s)}'s watch went silent for ${minutes(removed.silenceMs)} min while away from home.`,
-        { reason: 'silent', lastSeen: isoTime(s.lastWatchTs), silentMin: minutes(removed.silenceMs), awaySince: isoTime(s.placeSince), lastFix: where(s) }))
-    }
-  }
+/**
+ * A watch taken off while away fires after the grace period, at its event time (checked
+ * between inputs and by advance). Silence — nothing delivered — is judged by arrival in
+ * delivery.ts, not here.
+ */
+export function checkRemovalGrace(env: Env, s: ElderState, from: number, now: number): void {
+  const removed = env.config.rules['device.removed']
+  if (!removed.enabled || s.place !== 'away' || s.removedSince === null) return
+  const ts = removalFireTs(s, removed.removedGraceMs)
+  if (ts > from && ts <= now && !inPlannedAbsence(ts, env.profile?.expectedAway)) fireRemoved(env, s, ts)
 }
 
 /** Watch taken off (removed event or worn:false) while the elder is away. */
@@ -70,7 +48,7 @@ function removalFireTs(s: ElderState, graceMs: number): number {
  * is where the family knows the elder is: taking the watch off to charge it there, or a quiet
  * watch, is not a removal "away from home" worth an orange alert.
  */
-function inPlannedAbsence(ts: number, plans: ReadonlyArray<{ from: number; to: number }>): boolean {
+export function inPlannedAbsence(ts: number, plans: ReadonlyArray<{ from: number; to: number }> = NO_PLANS): boolean {
   for (const p of plans) if (p.from <= ts && ts < p.to) return true
   return false
 }
@@ -88,7 +66,7 @@ export function checkRemoved(env: Env, s: ElderState, ts: number): void {
   const rule = env.config.rules['device.removed']
   if (s.removedSince === null || s.place !== 'away' || !rule.enabled) return
   const fireTs = removalFireTs(s, rule.removedGraceMs)
-  if (fireTs <= ts && !inPlannedAbsence(fireTs, env.profile?.expectedAway ?? NO_PLANS)) fireRemoved(env, s, fireTs)
+  if (fireTs <= ts && !inPlannedAbsence(fireTs, env.profile?.expectedAway)) fireRemoved(env, s, fireTs)
 }
 
 /** The removal itself fires nothing yet: checkSilence fires it after the grace, if still away. */

@@ -23,6 +23,8 @@ export interface Env {
   mode: 'ingest' | 'advance'
   out: Finding[]
   pool: CandidatePool
+  /** Set while a rule is re-run only to refresh the evidence of what it already fired. */
+  refreshing?: boolean
 }
 
 export function elderName(env: Env, s: ElderState): string {
@@ -55,6 +57,7 @@ function isImmediate(rule: RuleId): boolean {
 export function fire(env: Env, s: ElderState, f: Finding): void {
   const slot = env.slot
   if (slot === null) return
+  if (env.refreshing === true) return refresh(slot.emitted, s, f)
   if (env.mode === 'advance' || isImmediate(f.rule)) {
     emitOnce(slot.emitted, f, env.out, env.config.dedupRetentionMs)
     return
@@ -62,6 +65,37 @@ export function fire(env: Env, s: ElderState, f: Finding): void {
   if (slot.emitted[f.dedupKey] !== undefined) return
   for (const p of s.pending) if (p.dedupKey === f.dedupKey) return
   s.pending.push(f)
+}
+
+/**
+ * The evidence of a finding fired earlier, as it stands now: still parked → the parked one is
+ * brought up to date; already emitted → a refresh is parked (the latest one only); neither (a
+ * key the rule never fired, e.g. its window has moved on) → nothing.
+ */
+function refresh(emitted: Record<string, number>, s: ElderState, f: Finding): void {
+  const pending = s.pending
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i]!
+    if (p.dedupKey !== f.dedupKey) continue
+    if (p.refresh === true) pending.splice(i, 1)
+    else {
+      p.summary = f.summary
+      p.evidence = f.evidence
+      return
+    }
+    break
+  }
+  if (emitted[f.dedupKey] !== undefined) pending.push({ ...f, refresh: true })
+}
+
+/** Re-runs `check` for its evidence only: whatever it fires refreshes what it fired before. */
+export function refreshing(env: Env, check: () => void): void {
+  env.refreshing = true
+  try {
+    check()
+  } finally {
+    env.refreshing = false
+  }
 }
 
 export function minutes(ms: number): number {

@@ -26,6 +26,7 @@ import { groupProfiles, groupSlots, PREFETCH_GROUP, prefetchGroup, releaseGroup 
 import { appendInput, dropOldest, lastInput, newChunk, resetWindow, truncateWindow, sameInput, windowFrom, windowHas, windowLength } from './window'
 import { safetyEvent } from './devices'
 import { prunePool } from './candidate'
+import { judgeSilence, newDeliveryLog, noteArrival, settleLag } from './delivery'
 
 export interface EngineContext {
   config: RuleConfig
@@ -73,6 +74,7 @@ function newSlot(tenantId: string, elderId: string, firstTs: number): ElderSlot 
     trimCheckpointTs: NO_CHECKPOINT,
     emitted: {},
     nextPruneTs: NEVER,
+    delivery: newDeliveryLog(),
   }
 }
 
@@ -172,8 +174,11 @@ export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: En
     else if (typeof slot.lastCheckpointTs !== 'number') upgradeSlot(slot)
     env.slot = slot
     env.profile = groupProfiles[g]
-    // Not newer than anything seen: possibly a re-delivery of an input already applied.
+    // Not newer than anything seen: possibly a re-delivery of an input already applied — or
+    // the gateway's own replay after a crash, which is no delivery: the first one counted.
     if (input.ts <= slot.newestTs && windowHas(slot, input)) continue
+    // Every input inside the lateness bound is a delivery, judged in arrival order (delivery.ts).
+    if (input.ts >= slot.newestTs - latenessMs) noteArrival(env, slot, input)
     if (isInOrder(slot, input)) {
       // Late inputs of this elder seen earlier in the call go first: the outcome must not
       // depend on how the upload was cut into calls.
@@ -207,7 +212,9 @@ export function ingest(state: EngineState, inputs: readonly RuleInput[], ctx: En
 
 /**
  * Time-based rules at `now` (wall clock, or the newest event time in EG_CLOCK=event mode),
- * plus emission of parked findings. Reads the replayable state, never changes it (except the
+ * plus emission of parked findings. Conditions of event time (absence, a removal's grace) are
+ * judged up to what the elder's data covers or its recent delivery lag (≤ `settleMs`) behind `now`; silence by arrival up
+ * to `now` (delivery.ts). Reads the replayable state, never changes it (except the
  * parked list), so a later replay still sees exactly what in-order processing would.
  */
 export function advance(state: EngineState, now: number, ctx: EngineContext): EngineStep {
@@ -243,9 +250,23 @@ function advanceSlot(env: Env, state: EngineState, ctx: EngineContext, elderId: 
   const s = slot.live
   env.slot = slot
   env.profile = ctx.elder(elderId)
-  for (const f of s.pending) emitOnce(slot.emitted, f, env.out, ctx.config.dedupRetentionMs)
-  s.pending.length = 0
-  if (now > s.lastTs) checkTime(env, s, s.lastTs, now)
+  // Judged only as far as the elder's data covers, or as far behind the clock as their data has
+  // lately been arriving (at most settleMs): fixes still in a buffering watch must not be taken
+  // for the elder staying where the last upload left them, and a finding parked at an event
+  // time whose data may still be on its way waits too. A live device: no wait.
+  const due = now - settleLag(env, slot, now)
+  const pending = s.pending
+  let kept = 0
+  for (let i = 0; i < pending.length; i++) {
+    const f = pending[i]!
+    if (f.ts > due) pending[kept++] = f
+    else if (f.refresh === true) env.out.push(f)
+    else emitOnce(slot.emitted, f, env.out, ctx.config.dedupRetentionMs)
+  }
+  pending.length = kept
+  const horizon = Math.max(s.lastTs, due)
+  if (horizon > s.lastTs) checkTime(env, s, s.lastTs, horizon)
+  judgeSilence(env, slot, now)
   if (now >= slot.nextPruneTs) {
     for (const key in slot.emitted) if (slot.emitted[key]! < now) delete slot.emitted[key]
     slot.nextPruneTs = now + DAY

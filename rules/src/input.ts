@@ -14,6 +14,12 @@ interface InputBase {
   deviceId: string
   /** Event time, epoch ms. */
   ts: number
+  /**
+   * When it reached the gateway, on the rule clock (epoch ms): the wall clock under
+   * EG_CLOCK=wall, the tenant's event clock at the moment of arrival under EG_CLOCK=event.
+   * Silence rules measure delivery by it (DESIGN §5); absent, the event time stands in.
+   */
+  arrivedAt?: number
 }
 
 /** One watch reading; every field but ts optional (DESIGN §3). */

@@ -11,7 +11,8 @@ const BUCKET = 15 * MIN
 const formatters = new Map<string, Intl.DateTimeFormat>()
 const offsetMemo = new Map<string, Map<number, number>>()
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
+/** One en-US, 24-hour formatter per IANA zone (also the gateway's notices use it: one definition). */
+export function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone)
   if (f === undefined) {
     f = new Intl.DateTimeFormat('en-US', {

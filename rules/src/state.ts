@@ -32,6 +32,8 @@ export interface OpenVisit {
   outsideSince: number | null
   /** Whether it reached minimum dwell and was appended to `visits`. */
   counted: boolean
+  /** The end the findings' evidence last showed (visits.ts refreshes it as the visit goes on). */
+  shownEnd?: number
 }
 
 /** The absence in progress. */
@@ -122,6 +124,28 @@ export interface ElderSlot {
   /** dedupKey → expiry (event time). Never rolled back by a replay. */
   emitted: Record<string, number>
   nextPruneTs: number
+  /** Deliveries in arrival order (delivery.ts); absent in slots saved before it existed. */
+  delivery?: DeliveryLog
+}
+
+/**
+ * When each device last delivered anything, on the rule clock. Kept in ARRIVAL order beside the
+ * replayable state, never rolled back by a replay: a replay applies inputs in event-time order,
+ * in which a watch's later-arriving fixes are not yet known, and silence judged there would be
+ * silence that never happened.
+ */
+export interface DeliveryLog {
+  /** Rule-clock time up to which silence has been judged. */
+  checkedTo: number
+  /** Per device: [id, kind, last arrival]. A short array: one to three devices per elder. */
+  devices: Array<[string, 'watch' | 'camera', number]>
+  /**
+   * How far behind its event time this elder's data has recently been arriving (ms), and the
+   * arrival at which that lag was seen: a watch uploading a 25-minute buffer shows ~25 min.
+   * advance() waits that long (at most settleMs) before judging the elder's time conditions.
+   */
+  lagMs: number
+  lagAt: number
 }
 
 /** One recorded stay in the shared candidate pool. */

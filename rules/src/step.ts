@@ -2,21 +2,22 @@
  * One input applied to one elder's replayable state, in event-time order (DESIGN §6 Traccar
  * model: per-device ordering, detectors as pure state machines driven by event time). Before
  * the input is applied, time-based conditions that became true since the previous input are
- * checked at their own event time (device silence, absence length, night, trip).
+ * checked at their own event time (a removal's grace, absence length, night, trip). Device
+ * silence is judged by arrival, outside this replayable path (delivery.ts).
  */
 import type { CameraReading, DeviceEvent, RuleInput, WatchReading } from './input'
 import type { Env } from './emit'
 import type { DeviceState, ElderState } from './state'
 import { checkAbsence } from './absence'
 import { stayFix } from './candidate'
-import { batteryLevel, checkRemoved, checkSilence, deviceOf, lowBattery, safetyEvent, setWorn } from './devices'
+import { batteryLevel, checkRemovalGrace, checkRemoved, deviceOf, lowBattery, safetyEvent, setWorn } from './devices'
 import { applyFix, markHome } from './presence'
 import { strangersSeen } from './strangers'
 import { endVisit, visitFix } from './visits'
 
 /** Conditions that became true in (from, now]; shared by ingest and advance. */
 export function checkTime(env: Env, s: ElderState, from: number, now: number): void {
-  checkSilence(env, s, from, now)
+  checkRemovalGrace(env, s, from, now)
   checkAbsence(env, s, from, now)
 }
 
@@ -50,7 +51,7 @@ function cameraReading(env: Env, s: ElderState, r: CameraReading): void {
   if (r.presence === true) {
     // DESIGN §5: the camera seeing the elder means home — and so not in any venue.
     markHome(env, s, r.ts)
-    endVisit(s)
+    endVisit(env, s)
     s.stay = null
   }
   if (r.strangers !== undefined && r.strangers > 0) strangersSeen(env, s, r.ts, r.strangers)

@@ -67,6 +67,12 @@ export interface Finding {
   /** One English sentence for the alert board. */
   summary: string
   evidence: Record<string, unknown>
+  /**
+   * The finding already emitted under this dedupKey, with its evidence as it stands now (a
+   * visit's dwell while it goes on): it changes nothing but the evidence of the alert it made.
+   * Not a new finding — never counted, never opens an alert.
+   */
+  refresh?: true
 }
 
 const LEVEL_RANK: Record<RiskLevel, number> = { green: 0, yellow: 1, orange: 2, red: 3 }

@@ -6,13 +6,35 @@
  * are kept for venue.repeat and money.bank_after_venue (see visit-rules.ts).
  */
 import type { Env } from './emit'
+import { refreshing } from './emit'
 import type { ElderState, OpenVisit, VisitRecord } from './state'
 import { FIX_HOME, FIX_PRECISE } from './presence'
 import { localDay } from './local-time'
 import { checkBankAfterVenue, checkRepeat } from './visit-rules'
 
-export function endVisit(s: ElderState): void {
+/** The visit is over: the findings it counted for show its whole dwell. */
+export function endVisit(env: Env, s: ElderState): void {
+  const v = s.visit
+  if (v !== null && v.counted && v.shownEnd !== v.lastInside) refreshVisit(env, s, v)
   s.visit = null
+}
+
+/**
+ * While a counted visit goes on, its findings' evidence follows it every REFRESH_STEP_MS of
+ * dwell (and at its end): an operator reading "dwellMin: 21" for a 40-minute lecture would take
+ * it for a split visit. Not every fix: each refresh is an alert update on the board.
+ */
+const REFRESH_STEP_MS = 10 * 60_000
+
+function refreshVisit(env: Env, s: ElderState, v: OpenVisit): void {
+  v.shownEnd = v.lastInside
+  const record = s.visits[s.visits.length - 1]
+  if (record === undefined || record.start !== v.start || record.venueId !== v.venueId) return
+  const rules = env.config.rules
+  refreshing(env, () => {
+    if (record.risky && rules['venue.repeat'].enabled) checkRepeat(env, s, record.end)
+    if (record.kind === 'bank' && rules['money.bank_after_venue'].enabled) checkBankAfterVenue(env, s, record, record.end)
+  })
 }
 
 function minDwell(env: Env, risky: boolean, kind: string): number {
@@ -27,11 +49,13 @@ function dwellReached(env: Env, s: ElderState, v: OpenVisit, slot: number): void
   if (v.counted) {
     // Keep the record's end current while the visit goes on (evidence shows the full dwell).
     if (last !== undefined && last.start === v.start && last.venueId === v.venueId) last.end = v.lastInside
+    if (v.lastInside - (v.shownEnd ?? v.start) >= REFRESH_STEP_MS) refreshVisit(env, s, v)
     return
   }
   const venue = env.venues.shape(slot).venue
   if (v.lastInside - v.start < minDwell(env, venue.risky, venue.kind)) return
   v.counted = true
+  v.shownEnd = v.lastInside
   const record: VisitRecord = {
     venueId: venue.id,
     venueName: venue.name,
@@ -67,7 +91,7 @@ export function visitFix(env: Env, s: ElderState, ts: number, lat: number, lon: 
     }
     if (v.outsideSince === null) v.outsideSince = ts
     if (slot >= 0 && ts - v.outsideSince < env.config.venue.exitGraceMs) return
-    endVisit(s)
+    endVisit(env, s)
   }
   if ((flags & FIX_HOME) !== 0 || venues.size === 0) return
   const slot = venues.locate(lat, lon)

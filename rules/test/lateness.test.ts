@@ -8,6 +8,7 @@ const ctx = makeCtx({ elders: [elder('e1'), elder('e2')] })
 const END = at(6, 0)
 const week = busyWeek()
 const reference = run(week, ctx, END)
+const notSilence = (f: Finding) => f.rule !== 'device.offline' && !(f.rule === 'device.removed' && f.dedupKey.includes('|silent|'))
 
 /** Arrival order: each input delayed by its own delay (< lateness bound), then cut into batches. */
 function arrivals(inputs: RuleInput[], delays: number[], cuts: number[]): RuleInput[][] {
@@ -31,7 +32,10 @@ describe('ordering and lateness', () => {
     expect(reference.tooLate).toBe(0)
   })
 
-  it('property: shuffling within the lateness bound and any batching give the same findings', () => {
+  // Silence is judged by arrival (DESIGN §5): inputs of one device held back by up to 6 h each
+  // ARE hours of silence from that device, so silence findings are compared in
+  // buffered-uploads.test.ts, with upload patterns real devices have; every other rule here.
+  it('property: shuffling within the lateness bound and any batching give the same findings (silence aside)', () => {
     const bound = ctx.config.latenessMs
     fc.assert(
       fc.property(
@@ -40,7 +44,7 @@ describe('ordering and lateness', () => {
         (delays, cuts) => {
           const r = run(week, ctx, END, arrivals(week, delays, cuts))
           expect(r.tooLate).toBe(0)
-          expect(keysOf(r.findings)).toEqual(keysOf(reference.findings))
+          expect(keysOf(r.findings.filter(notSilence))).toEqual(keysOf(reference.findings.filter(notSilence)))
         },
       ),
       { numRuns: 25 },

@@ -45,8 +45,11 @@ describe('CAP 1.2 parsing', () => {
   it('reads the eldergate fields from an alert as the gateway renders it', () => {
     expect(parseCapNotice(capXml)).toEqual({
       noticeId: 'n-123', format: 'cap', level: 'red', rule: 'money.bank_after_venue', elderName: '王秀英', elderId: 'el-7',
-      summary: '3 risky visits then a bank visit', receiptUrl: 'http://127.0.0.1:8080/api/v1/notices/n-123/receipt',
-      sentAt: '2026-11-03T02:05:00-00:00', location: { lat: 30.7522, lon: 120.7585 },
+      summary: '王秀英在48小时内3次到访保健品推销场所后，于 2026-11-03 10:04 (UTC+08:00) 前往「城关农商银行」，疑似被骗转账或购买理财产品。',
+      receiptUrl: 'http://127.0.0.1:8080/api/v1/notices/n-123/receipt',
+      sentAt: '2026-11-03T10:05:00+08:00', location: { lat: 30.7522, lon: 120.7585 },
+      language: 'zh-CN', localTime: '2026-11-03 10:04 (UTC+08:00)', place: '城关农商银行（王秀英的手表定位，距家约1.2公里）',
+      contact: '城关智慧养老服务中心 0573-88880000',
     })
     expect(parseNotice(capXml, 'application/cap+xml').format).toBe('cap')
   })

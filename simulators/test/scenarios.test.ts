@@ -1,14 +1,14 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { DAY_MS, localDate, MINUTE_MS } from '../src/core/clock'
 import { distanceMetres } from '../src/core/geo'
 import { activityAt, planProblems } from '../src/routine/plan'
 import { TownSim } from '../src/run/town-sim'
 import { loadArchetypes, loadScenario, loadSet, parseScenario, ScenarioError } from '../src/scenarios/load'
 import { resolvePlace } from '../src/scenarios/places'
-import { groundTruth, momentMs, plantRoutines, prepareTown } from '../src/scenarios/plant'
+import { groundTruth, momentMs, plantRoutines, prepareTown, watchHabit } from '../src/scenarios/plant'
 import { durationMs } from '../src/scenarios/schema'
 import { generateTown } from '../src/town/generate'
 import { Town } from '../src/town/town'
@@ -50,6 +50,10 @@ describe('scenario files', () => {
     ['a scam with no expectation', { ...minimal, expect: [] }, /^expect: a scam scenario must expect/],
     ['more strangers than persons', { ...minimal, days: [{ days: [1], visitors: [{ from: '10:00', to: '11:00', persons: 1, strangers: 2 }] }] }, /^days\[0\]\.visitors\[0\]\.strangers: must not exceed persons/],
     ['a benign file with no mustNot', { ...minimal, kind: 'benign', expect: [] }, /^mustNot: a benign scenario must say/],
+    ['late uploads without an upload period', { ...minimal, elder: { archetype: 'widow-alone', watch: { lateMin: [0, 240] } } }, /^elder\.watch\.lateMin: late uploads need uploadEveryMin/],
+    ['a lateness range upside down', { ...minimal, elder: { archetype: 'widow-alone', watch: { uploadEveryMin: 10, lateMin: [240, 0] } } }, /^elder\.watch\.lateMin: \[min, max\]/],
+    ['a dead link that ends before it starts', { ...minimal, elder: { archetype: 'widow-alone', watch: { deadLink: [{ from: { day: 2, time: '03:00' }, to: { day: 2, time: '01:00' } }] } } }, /^elder\.watch\.deadLink\[0\]\.to: must be after from/],
+    ['an unknown watch field', { ...minimal, elder: { archetype: 'widow-alone', watch: { fixEvery: 10 } } }, /^elder\.watch: .*fixEvery/],
   ])('refuses %s, naming the field', async (_what, raw, message) => {
     const problems = await problemsOf(raw)
     expect(problems.some((p) => message.test(p)), problems.join('\n')).toBe(true)
@@ -65,6 +69,16 @@ describe('scenario files', () => {
 
   it('refuses days beyond the run', async () => {
     await expect(loadSet('standard', { days: 3 })).rejects.toThrow(/after the run's last day \(3\)/)
+    const dead = { ...minimal, elder: { archetype: 'widow-alone', watch: { deadLink: [{ from: { day: 7, time: '23:00' }, to: { day: 8, time: '02:00' } }] } } }
+    expect(() => parseScenario(dead, 'x.json', {}, { days: 7 })).toThrow(/elder\.watch\.deadLink\[0\]\.to\.day: day 8 is after the run's last day/)
+  })
+
+  it('turns elder.watch into absolute event times', () => {
+    expect(watchHabit({ fixEveryMin: 10, uploadEveryMin: 25, lateMin: [0, 240], deadLink: [{ from: { day: 3, time: '23:00' }, to: { day: 4, time: '03:15' } }] }, DAY0)).toEqual({
+      fixEveryMs: 10 * MINUTE_MS, uploadEveryMs: 25 * MINUTE_MS, lateMs: [0, 240 * MINUTE_MS],
+      deadLinks: [{ from: momentMs(DAY0, { day: 3, time: '23:00' }), to: momentMs(DAY0, { day: 4, time: '03:15' }) }],
+    })
+    expect(watchHabit({}, DAY0)).toEqual({})
   })
 
   it('parses durations', () => {
@@ -83,7 +97,11 @@ describe('planting', () => {
     const town = new Town(file)
     town.elders.forEach((e, i) => Object.assign(e, { id: `elder-${i}`, watch: { id: `w-${i}`, secret: 's'.repeat(20) }, camera: { id: `c-${i}`, secret: 's'.repeat(20) } }))
     const sim = new TownSim({ town, mqttUrl: 'mqtt://unused', seed: 3, speed: 1, days: 7, start: DAY0 })
+    const habits = vi.spyOn(sim, 'setWatchHabit')
     plantRoutines(sim, town, assignments)
+    // Every scenario with elder.watch gives its own elder that watch, and no one else.
+    expect(habits.mock.calls.map(([key]) => assignments.find((a) => a.elderKey === key)?.scenario.name).sort()).toEqual(set.filter((s) => s.elder.watch).map((s) => s.name).sort())
+    expect(habits.mock.calls.find(([key]) => key === assignments.find((a) => a.scenario.name === 'power-saving-tour')?.elderKey)?.[1]).toEqual({ fixEveryMs: 10 * MINUTE_MS, uploadEveryMs: 25 * MINUTE_MS })
     const keyOf = (name: string) => assignments.find((a) => a.scenario.name === name)!.elderKey
     const planOf = (name: string, day: number) => sim.routine(keyOf(name)).planDay(DAY0 + (day - 1) * DAY_MS, undefined)
     for (const { scenario, elderKey } of assignments) {

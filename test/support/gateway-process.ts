@@ -19,7 +19,8 @@ export interface GatewayProcess {
 
 export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
-    env: { ...process.env, EG_MQTT_PORT: '0', EG_HTTP_PORT: '0', EG_HOST: '127.0.0.1', EG_LOG_LEVEL: 'info', ...env },
+    // EG_WEBHOOK_ALLOW: test police stations listen on the loopback (DESIGN §4 refuses it otherwise).
+    env: { ...process.env, EG_MQTT_PORT: '0', EG_HTTP_PORT: '0', EG_HOST: '127.0.0.1', EG_LOG_LEVEL: 'info', EG_WEBHOOK_ALLOW: '127.0.0.1/32,::1/128', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const stderr: string[] = []

@@ -10,6 +10,8 @@ import { createPostgresDatabase, type TestDatabase } from './databases'
  * PGlite), the embedded broker and HTTP on ephemeral ports, and an admin API client.
  */
 export const ADMIN_PASSWORD = 'test-admin-password'
+/** EG_WEBHOOK_ALLOW for gateways whose test receivers listen on 127.0.0.1 or ::1. */
+export const LOCAL_WEBHOOKS = '127.0.0.1/32,::1/128'
 
 export interface TestGateway {
   gateway: Gateway
@@ -34,6 +36,8 @@ export async function startTestGateway(
     ...(database ? { DATABASE_URL: database.url } : {}),
     EG_ADMIN_PASSWORD: ADMIN_PASSWORD,
     EG_LOG_LEVEL: process.env.EG_TEST_LOG_LEVEL ?? 'silent',
+    // Test police stations and family webhooks listen on this machine's loopback (DESIGN §4).
+    EG_WEBHOOK_ALLOW: LOCAL_WEBHOOKS,
     ...opts.env,
   })
   const gateway = await startGateway(config, createLogger(config.EG_LOG_LEVEL))

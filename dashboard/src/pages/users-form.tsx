@@ -10,7 +10,8 @@ import type { PoliceStation, Role } from '../types'
 export const ROLES: readonly Role[] = ['operator', 'police', 'admin']
 /** user-schemas.ts `username`; the gateway says the same in English if this ever drifts. */
 const USERNAME = /^[A-Za-z0-9_.@-]{3,64}$/
-export const MIN_PASSWORD = 8
+/** gateway/src/registry/password-policy.ts; the gateway also refuses common passwords, in its own words. */
+export const MIN_PASSWORD = 10
 
 /** Client checks mirroring gateway/src/http/schemas/user-schemas.ts, by body field. */
 export function checkUser(fields: { username?: string; password?: string; role: Role; policeStationId: string }): Map<string, AdminKey> {

@@ -45,8 +45,11 @@ export interface Alert {
 
 export interface AlertChange {
   alert: Alert
-  /** opened: a new alert; repeated: count +1 at the same level; raised: count +1 and a higher level. */
-  change: 'opened' | 'repeated' | 'raised'
+  /**
+   * opened: a new alert; repeated: count +1 at the same level; raised: count +1 and a higher
+   * level; updated: the evidence of the finding it shows, as it stands now (no count, no effects).
+   */
+  change: 'opened' | 'repeated' | 'raised' | 'updated'
   finding: Finding
 }
 

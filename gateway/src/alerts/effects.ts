@@ -11,7 +11,7 @@ import type { RiskLevel } from './levels'
  * commit loses nothing, a crash before it loses the change and its effects together. After the
  * commit, the dispatchers are woken to deliver what was written.
  */
-export type AlertChangeKind = 'opened' | 'repeated' | 'raised' | 'escalated' | 'acknowledged' | 'assigned' | 'resolved' | 'reopened'
+export type AlertChangeKind = 'opened' | 'repeated' | 'raised' | 'updated' | 'escalated' | 'acknowledged' | 'assigned' | 'resolved' | 'reopened'
 
 export interface AlertEvent {
   alert: Alert

@@ -39,6 +39,13 @@ export async function applyFindings(
   return inAlertTransaction(db, effects, async (tx, record) => {
     const changes: AlertChange[] = []
     for (const finding of findings) {
+      if (finding.refresh === true) {
+        const refreshed = await refreshEvidence(tx, finding)
+        if (refreshed === null) continue
+        await recordChange(record, refreshed, refreshed.alert.level)
+        changes.push(refreshed)
+        continue
+      }
       const fresh = await tx.query(
         'INSERT INTO applied_findings (tenant_id, dedup_key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING dedup_key',
         [finding.tenantId, finding.dedupKey],
@@ -79,9 +86,9 @@ async function applyToAlert(tx: Queryable, finding: Finding, elderId: string, co
   const last = resolved[0]
   if (last && inCooldown(last, finding, cooldownMs)) return suppress(tx, last, finding)
   const rows = await tx.query<AlertRow>(
-    `INSERT INTO alerts (id, tenant_id, elder_id, rule, level, count, first_at, last_at, summary, evidence, level_since)
-     VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7, $8::jsonb, $6) RETURNING *`,
-    [randomUUID(), finding.tenantId, elderId, finding.rule, finding.level, at, finding.summary, JSON.stringify(finding.evidence)],
+    `INSERT INTO alerts (id, tenant_id, elder_id, rule, level, count, first_at, last_at, summary, evidence, level_since, evidence_key)
+     VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7, $8::jsonb, $6, $9) RETURNING *`,
+    [randomUUID(), finding.tenantId, elderId, finding.rule, finding.level, at, finding.summary, JSON.stringify(finding.evidence), finding.dedupKey],
   )
   const alert = toAlert(rows[0] as AlertRow)
   await insertHistory(tx, {
@@ -109,9 +116,9 @@ async function repeat(tx: Queryable, current: AlertRow, finding: Finding, at: Da
     `UPDATE alerts SET count = count + 1, level = $2, last_at = GREATEST(last_at, $3), summary = $4, evidence = $5::jsonb,
        level_since = CASE WHEN $6::boolean THEN $3 ELSE level_since END,
        status = CASE WHEN $6::boolean THEN 'open' ELSE status END,
-       updated_at = now()
+       evidence_key = $7, updated_at = now()
      WHERE id = $1 RETURNING *`,
-    [current.id, raised ? finding.level : current.level, at, finding.summary, JSON.stringify(finding.evidence), raised],
+    [current.id, raised ? finding.level : current.level, at, finding.summary, JSON.stringify(finding.evidence), raised, finding.dedupKey],
   )
   const alert = toAlert(rows[0] as AlertRow)
   await insertHistory(tx, {
@@ -125,6 +132,26 @@ async function repeat(tx: Queryable, current: AlertRow, finding: Finding, at: Da
     detail: { dedupKey: finding.dedupKey, count: alert.count, ...(raised ? {} : { findingLevel: finding.level }) },
   })
   return { kind: 'changed', change: { alert, change: raised ? 'raised' : 'repeated', finding }, previousLevel: current.level }
+}
+
+/**
+ * A refresh (rules: Finding.refresh) brings the evidence of the alert its finding made up to
+ * date — only while the alert is unresolved and still shows that finding's evidence, and only
+ * when it changed. Not a transition: no count, no history row, no prompt or notice; the board
+ * sees the alert change on the stream.
+ */
+async function refreshEvidence(tx: Queryable, finding: Finding): Promise<AlertChange | null> {
+  const evidence = JSON.stringify(finding.evidence)
+  const rows = await tx.query<AlertRow>(
+    `UPDATE alerts a SET evidence = $3::jsonb, summary = $4, updated_at = now()
+     FROM applied_findings f
+     WHERE f.tenant_id = $1 AND f.dedup_key = $2 AND a.id = f.alert_id AND a.tenant_id = $1
+       AND a.status <> 'resolved' AND a.evidence_key = $2 AND a.evidence IS DISTINCT FROM $3::jsonb
+     RETURNING a.*`,
+    [finding.tenantId, finding.dedupKey, evidence, finding.summary],
+  )
+  const row = rows[0]
+  return row === undefined ? null : { alert: toAlert(row), change: 'updated', finding }
 }
 
 /** Within the cool-down at the same or a lower level; a finding before the resolution counts as within. */

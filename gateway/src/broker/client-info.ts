@@ -1,4 +1,6 @@
 import type { Client } from 'aedes'
+import { Mqtt5Bridge } from './mqtt5-bridge.js'
+import { NEVER_EXPIRES, type SessionTerms } from './session-terms.js'
 import type { DeviceIdentity } from './types.js'
 
 /**
@@ -22,4 +24,17 @@ export function identityOf(client: Client): DeviceIdentity | undefined {
 export function remoteAddressOf(client: Client): string {
   const conn = client.conn
   return 'remoteAddress' in conn && typeof conn.remoteAddress === 'string' ? conn.remoteAddress : 'unknown'
+}
+
+/** The MQTT 5 bridge a client connected through, or undefined for a 3.1/3.1.1 client. */
+export function mqtt5Of(client: Client): Mqtt5Bridge | undefined {
+  return client.conn instanceof Mqtt5Bridge ? client.conn : undefined
+}
+
+/** A 3.1.1 client's session terms: clean session → Clean Start, expiry 0; else kept for good. */
+const keptSession: SessionTerms = { cleanStart: false, sessionExpirySeconds: NEVER_EXPIRES, willDelaySeconds: 0, sessionResumed: () => {} }
+const cleanSession: SessionTerms = { cleanStart: true, sessionExpirySeconds: 0, willDelaySeconds: 0, sessionResumed: () => {} }
+
+export function sessionTermsOf(client: Client): SessionTerms {
+  return mqtt5Of(client)?.terms ?? (client.clean ? cleanSession : keptSession)
 }

@@ -4,17 +4,21 @@ import { EgError } from '../errors.js'
 import { commandTopic, isValidDeviceId } from './acl.js'
 import { createAuthenticate } from './authenticate.js'
 import { createAuthorizePublish, createAuthorizeSubscribe } from './authorize.js'
-import { identityOf } from './client-info.js'
+import { identityOf, sessionTermsOf } from './client-info.js'
 import { createBrokerCluster } from './cluster.js'
 import type { ClusterPresence } from './cluster-presence.js'
 import { routeConnection } from './connections.js'
 import { createMessageBus } from './emitter.js'
+import { Mqtt5Bridge, declaredMaxPacketBytes } from './mqtt5-bridge.js'
 import { createReadPacer } from './pacing.js'
+import { RefusedPublishes } from './refusals.js'
 import { listen } from './server.js'
+import { SessionTable } from './sessions.js'
+import { RetainHandling, carrySubscriptionOptions } from './subscription-options.js'
 import { AuthThrottle } from './throttle.js'
 import type { Broker, BrokerHooks, BrokerOptions, DeviceIdentity } from './types.js'
 
-export type { Broker, BrokerHooks, BrokerOptions, DeviceChannel, DeviceIdentity, DeviceKind, AuthThrottleOptions } from './types.js'
+export type { Broker, BrokerHooks, BrokerOptions, DeviceChannel, DeviceIdentity, DeviceKind, AuthThrottleOptions, MessageOutcome, MessageRefusal } from './types.js'
 export { AuthThrottle } from './throttle.js'
 
 /** Devices must send CONNECT this soon after the TCP (or TLS) connection opens. */
@@ -40,14 +44,30 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
   const cluster = opts.cluster ? await createBrokerCluster({ ...opts.cluster, logger: log }) : undefined
   let aedes: Aedes | undefined
   let presence: ClusterPresence | undefined
+  // MQTT 5 by the letter on aedes 1.2 (README "MQTT contract"): refused messages stay unrouted,
+  // sessions expire and wills wait as asked, Retain Handling is applied.
+  const refused = new RefusedPublishes()
+  const retainHandling = new RetainHandling()
+  const sessions = new SessionTable({
+    termsOf: sessionTermsOf,
+    // A delayed will takes the way of any will: the ACL and intake (authorizePublish), then aedes.
+    publishWill: (client, will) =>
+      new Promise<void>((resolve) => authorizePublish(client, will, (err) => (err || aedes === undefined ? resolve() : aedes.publish(will, () => resolve())))),
+    connectedElsewhere: (clientId) => presence?.elsewhere(clientId) ?? false,
+    logger: log,
+  })
+  const authorizePublish = createAuthorizePublish({ hooks, metrics, logger: log, refused, sessions })
   try {
     aedes = await Aedes.createBroker({
       ...(cluster?.aedesOptions ?? { mq: createMessageBus() }),
       connectTimeout: CONNECT_TIMEOUT_MS,
-      authenticate: createAuthenticate({ hooks, throttle, metrics, logger: log }),
-      authorizePublish: createAuthorizePublish({ hooks, metrics, logger: log }),
-      authorizeSubscribe: createAuthorizeSubscribe({ metrics, logger: log }),
+      authenticate: sessions.claimOnAuthenticate(createAuthenticate({ hooks, throttle, metrics, logger: log })),
+      authorizePublish,
+      authorizeSubscribe: createAuthorizeSubscribe({ metrics, logger: log, retainHandling }),
     })
+    refused.guard(aedes)
+    retainHandling.attach(aedes)
+    sessions.attach(aedes)
     // aedes reports persistence failures (Redis away) and unpublishable wills as 'error' events:
     // log them — unheard, an 'error' event would end the process.
     ;(aedes as EventEmitter).on('error', (err: Error) => log.error({ err }, 'mqtt broker error'))
@@ -98,7 +118,20 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
       port: opts.port,
       host: opts.host,
       tls: opts.tls,
-      onSocket: (socket) => routeConnection(socket, { handle: (conn) => aedes.handle(pace(conn)), connectTimeoutMs: CONNECT_TIMEOUT_MS }),
+      onSocket: (socket) =>
+        routeConnection(socket, {
+          handle: (conn) => {
+            const client = aedes.handle(pace(conn))
+            if (conn instanceof Mqtt5Bridge) carrySubscriptionOptions(client, conn)
+          },
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          mqtt5MaxPacketBytes: opts.maxPayloadBytes === undefined ? undefined : declaredMaxPacketBytes(opts.maxPayloadBytes),
+          onViolation: ({ violation, protocolLevel, clientId, remoteAddress }) => {
+            // An oversize packet is a message refused as oversize, though its bytes were never read.
+            if (violation === 'packet_too_large') metrics.messagesRejected.inc({ reason: 'oversize' })
+            log.warn({ deviceId: clientId, remoteAddress, protocolLevel, violation }, 'mqtt protocol violation; connection closed')
+          },
+        }),
       onError: (err) => log.error({ err }, 'mqtt listener error'),
     })
   } catch (err) {
@@ -132,9 +165,13 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
 
     close() {
       closing ??= (async () => {
-        // Stop accepting first; then aedes closes its clients (wills fire, hooks run); then the
-        // listener destroys sockets still in the CONNECT phase, which aedes never saw.
-        await server.close(() => new Promise<void>((resolve) => aedes.close(() => resolve())))
+        // Stop accepting first; then delayed wills go out (the sessions end with us) and aedes
+        // closes its clients (wills fire, hooks run); then the listener destroys sockets still in
+        // the CONNECT phase, which aedes never saw.
+        await server.close(async () => {
+          await sessions.close()
+          await new Promise<void>((resolve) => aedes.close(() => resolve()))
+        })
         await cluster?.close()
         connected.clear()
         metrics.connectedDevices.set(0)

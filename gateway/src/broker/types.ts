@@ -13,6 +13,16 @@ export interface DeviceIdentity {
 /** The device → gateway topics of DESIGN §3, named by their last level(s). */
 export type DeviceChannel = 'telemetry' | 'event' | 'status' | 'cmd/ack'
 
+/**
+ * Why the gateway refused a whole message (DESIGN §3 "Bad input"): it is dead-lettered, never
+ * routed to subscribers nor kept as a retained message, and MQTT 5 clients read the refusal in
+ * the PUBACK reason code (refusals.ts). 3.1.1 has no negative PUBACK.
+ */
+export type MessageRefusal = 'payload_format_invalid' | 'quota_exceeded'
+
+/** onMessage's answer: nothing when the message was taken (stored, or partly dead-lettered), else its refusal. */
+export type MessageOutcome = void | { readonly refused: MessageRefusal }
+
 export interface BrokerHooks {
   /** Looks up the device and checks its secret (the gateway does the salted-hash + timingSafeEqual compare). null = refuse. */
   verifyDevice(deviceId: string, secret: string): Promise<DeviceIdentity | null>
@@ -20,20 +30,25 @@ export interface BrokerHooks {
    * Called for every authorised publish on the device's own topics. If it returns a promise, the broker
    * waits for it before letting aedes PUBACK / read more from that client: that is how a full writer
    * buffer applies backpressure to devices. A rejected promise disconnects the client without PUBACK
-   * (the device resends).
+   * (the device resends). A refusal (MessageOutcome) still gets its PUBACK once it is dead-lettered.
    */
-  onMessage(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, qos: 0 | 1 | 2): void | Promise<void>
+  onMessage(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, qos: 0 | 1 | 2): MessageOutcome | Promise<MessageOutcome>
   onConnect?(device: DeviceIdentity): void
   onDisconnect?(device: DeviceIdentity): void
 }
 
+/** The login throttle (throttle.ts): per (address, id) pair and per address, never per id alone. */
 export interface AuthThrottleOptions {
-  /** Failed logins from one remote address, or for one client id, that trigger a block. */
+  /** Failed logins of one id from one address before that pair waits (1 s, doubling per further failure). */
   maxFailures: number
-  /** The sliding window those failures are counted in. */
+  /** Quiet time after which failures are forgotten (a pair's: after its longest wait, plus this). */
   windowMs: number
-  /** How long a key stays blocked once it trips. */
+  /** The longest a pair waits. */
   blockMs: number
+  /** Failed logins from one address (any ids) before its new ids are delayed; default 4 × maxFailures. */
+  addressMaxFailures?: number
+  /** The longest such delay; default 10 s. */
+  addressMaxDelayMs?: number
 }
 
 export interface BrokerOptions {
@@ -45,6 +60,11 @@ export interface BrokerOptions {
   logger: Logger
   metrics: Metrics
   authThrottle: AuthThrottleOptions
+  /**
+   * The largest payload accepted (EG_PAYLOAD_MAX_BYTES): MQTT 5 clients are told a Maximum Packet
+   * Size of this plus room for topic and properties (mqtt5-bridge.ts). Absent: none declared.
+   */
+  maxPayloadBytes?: number
   /** Share bus and persistence with other gateways through Redis (cluster.ts); absent = one node, in memory. */
   cluster?: { redisUrl: string; name: string; heartbeatMs: number }
 }

@@ -53,12 +53,16 @@ export function clusterOptions(
 }
 
 /** The cluster's auth backend endpoints, when EG_BROKER_AUTH_SECRET is set (else they do not exist). */
-export function brokerAuthPlugins(config: Config, deviceAuth: Pick<DeviceAuthenticator, 'verifyDevice'>): FastifyPluginAsync[] {
+export function brokerAuthPlugins(config: Config, deviceAuth: Pick<DeviceAuthenticator, 'verifyDevice' | 'lookupDevice'>): FastifyPluginAsync[] {
   if (config.EG_BROKER_AUTH_SECRET === undefined) return []
   const worker =
     config.EG_MQTT_USERNAME !== undefined && config.EG_MQTT_PASSWORD !== undefined
       ? { username: config.EG_MQTT_USERNAME, password: config.EG_MQTT_PASSWORD }
       : undefined
-  const access = createClusterAccess({ verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret), worker })
+  const access = createClusterAccess({
+    verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret),
+    lookupDevice: (id) => deviceAuth.lookupDevice(id),
+    worker,
+  })
   return [brokerAuthRoutes({ access, secret: config.EG_BROKER_AUTH_SECRET })]
 }

@@ -59,6 +59,12 @@ export async function runBacktest(db: Db, tenantId: string, opts: BacktestOption
 
   const collect = (findings: Finding[]) => {
     for (const f of findings) {
+      if (f.refresh === true) {
+        // Not a finding: the evidence of one already counted, as it stands now.
+        const sample = result.samples.find((s) => s.dedupKey === f.dedupKey)
+        if (sample) sample.evidence = f.evidence
+        continue
+      }
       result.findings++
       const perRule = (result.counts[f.rule] ??= {})
       perRule[f.level] = (perRule[f.level] ?? 0) + 1

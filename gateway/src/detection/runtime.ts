@@ -175,6 +175,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       to: now() + 86_400_000,
       pageSize: 5_000,
       receivedAfter,
+      arrivals: opts.clock === 'wall',
     })) {
       replayed += page.length
       await evaluate(engine.tenantId, page)
@@ -188,7 +189,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
    */
   async function deliver(findings: Finding[]): Promise<void> {
     if (findings.length === 0) return
-    stats.findings += findings.length
+    for (const f of findings) if (f.refresh !== true) stats.findings++
     await delivery.deliver(findings)
   }
 
@@ -218,6 +219,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       known = inputs.filter((i) => engine.elders.has(i.elderId))
       stats.unknownElder += inputs.length - known.length
     }
+    stampArrivals(engine, known)
     const step = ingest(engine.state, known, engine.ctx)
     engine.state = step.state
     stats.processed += known.length
@@ -233,6 +235,25 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     const settled = advanceElders(engine.state, touched, opts.clock === 'event' ? engine.eventNow : now(), engine.ctx)
     await deliver(step.findings.length === 0 ? settled.findings : [...step.findings, ...settled.findings])
     if (opts.clock === 'event' && engine.eventNow - engine.lastAdvance >= eventStepMs) await advanceEngine(engine, engine.eventNow)
+  }
+
+  /**
+   * Silence is measured by arrival on the rule clock (DESIGN §5): on the wall clock an input
+   * arrived when submit() queued it (or, replayed, when it was stored); on the event clock at
+   * the tenant's event time as it stood when the batch came in — or its own time, if newer.
+   * One instant for the whole batch, not a clock run up input by input: a simulation at
+   * ×20,000 turns a 100 ms stall of the event loop into half an hour of event time, and the
+   * backlog of every device arrives in one batch — device A's half hour first must not make
+   * device B, next in the same batch, half an hour late.
+   */
+  function stampArrivals(engine: TenantEngine, inputs: RuleInput[]): void {
+    if (opts.clock === 'wall') {
+      const t = now()
+      for (const input of inputs) input.arrivedAt ??= t
+      return
+    }
+    const clock = engine.eventNow
+    for (const input of inputs) input.arrivedAt = input.ts > clock ? input.ts : clock
   }
 
   async function drain(): Promise<void> {
@@ -327,7 +348,11 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
   const runtime: DetectionRuntime = {
     submit(inputs) {
       if (closed || inputs.length === 0) return
-      for (const input of inputs) queue.push(input)
+      const t = opts.clock === 'wall' ? now() : undefined
+      for (const input of inputs) {
+        if (t !== undefined) input.arrivedAt ??= t
+        queue.push(input)
+      }
       stats.queued = queue.length
       if (!scheduled) {
         scheduled = true

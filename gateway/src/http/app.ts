@@ -6,6 +6,9 @@ import type { Db } from '../storage/db.js'
 import type { DeviceAuthenticator } from '../registry/device-auth.js'
 import type { RiskLevel } from '../registry/types.js'
 import { authenticate, checkRouteDeclaration } from './auth.js'
+import { rejectControlCharacters } from './control-characters.js'
+import { createLiveSessions } from './live-sessions.js'
+import { registerSecurityHeaders } from './security-headers.js'
 import { registerDocs } from './docs.js'
 import { httpErrorHandler, notFoundHandler } from './error-handler.js'
 import { httpLoggerOptions } from './request-log.js'
@@ -88,10 +91,16 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   })
   app.decorateRequest('user', null)
+  app.decorateRequest('session', null)
+  // Live streams by session: what ends a session ends them (live-sessions.ts).
+  app.decorate('liveSessions', createLiveSessions())
   app.setValidatorCompiler(zodValidatorCompiler)
   app.setErrorHandler(httpErrorHandler)
   app.setNotFoundHandler(notFoundHandler)
   acceptEmptyJsonBodies(app)
+  // Before any route: every answer, errors and the board's files included, carries them.
+  await registerSecurityHeaders(app, deps.config)
+  app.addHook('preValidation', rejectControlCharacters)
   registerHttpMetrics(app, deps.metrics)
   // Docs first: @fastify/swagger collects routes through an onRoute hook.
   if (deps.config.EG_DOCS) await registerDocs(app)
@@ -101,6 +110,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     maxFailures: deps.config.EG_AUTH_MAX_FAILURES,
     windowMs: deps.config.EG_AUTH_WINDOW_MS,
     blockMs: deps.config.EG_AUTH_BLOCK_MS,
+    addressMaxFailures: deps.config.EG_AUTH_ADDRESS_MAX_FAILURES,
+    addressMaxDelayMs: deps.config.EG_AUTH_ADDRESS_MAX_DELAY_MS,
   })
   await app.register(loginRoutes(deps, throttle), { prefix: '/api/v1' })
   for (const plugin of deps.publicPlugins ?? []) await app.register(plugin, { prefix: '/api/v1' })

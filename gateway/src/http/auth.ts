@@ -22,10 +22,19 @@ export interface AuthUser {
   policeStationId: string | null
 }
 
+/** The bearer session behind an authenticated request. */
+export interface RequestSession {
+  /** sha256 of the token (auth_tokens.token_hash): what live streams are tracked by. */
+  tokenHash: string
+  expiresAt: Date
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth hook on every authenticated route; null elsewhere (login, healthz). */
     user: AuthUser | null
+    /** Set with `user`: a live stream ends when its session does (http/live-sessions.ts). */
+    session: RequestSession | null
   }
   interface FastifyContextConfig {
     /** Roles allowed to call the route (authenticated /api/v1 scope only). */
@@ -74,8 +83,10 @@ export function authenticate(db: Queryable): onRequestHookHandler {
   return async (request) => {
     const token = bearerToken(request)
     if (token === null) throw new EgError('UNAUTHENTICATED')
-    const session = await findSession(db, hashToken(token))
+    const tokenHash = hashToken(token)
+    const session = await findSession(db, tokenHash)
     if (session === null) throw new EgError('UNAUTHENTICATED', 'invalid or expired bearer token')
+    request.session = { tokenHash, expiresAt: new Date(session.expiresAt) }
     request.user = {
       id: session.userId,
       tenantId: session.tenantId,

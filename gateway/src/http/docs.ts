@@ -13,5 +13,10 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     },
     transform: zodSwaggerTransform,
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI writes one inline style: allowed on its own pages only (the board's CSP has none;
+    // security-headers.ts). Its scripts are files, so script-src stays 'self'.
+    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  })
 }

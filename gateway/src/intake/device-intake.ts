@@ -1,8 +1,8 @@
 import type { CameraReading, DeviceEvent, RuleInput, WatchReading } from '../../../rules/src/input'
-import type { DeviceChannel, DeviceIdentity } from '../broker/index'
+import type { DeviceChannel, DeviceIdentity, MessageOutcome } from '../broker/index'
 import type { DecodeLimits } from '../ingest/decode'
 import { decodeMessage } from '../ingest/decode'
-import type { CommandAck, Decoded, StatusChange } from '../ingest/types'
+import type { CommandAck, Decoded, RejectReason, StatusChange } from '../ingest/types'
 import type { Metrics } from '../metrics'
 
 /**
@@ -17,6 +17,10 @@ import type { Metrics } from '../metrics'
  * and stops reading that device's socket until then, which is also the backpressure of a slow
  * database. QoS 0 is not acknowledged to anyone: it waits only when the writer's buffer is full.
  * A status message is the device's retained will (kept by the broker) and answers at once.
+ *
+ * A message rejected as a whole answers with its refusal once the dead letter is durable: the
+ * broker still acknowledges it (its fate is durable), routes and retains nothing, and tells
+ * MQTT 5 devices why in the PUBACK reason code. One with some elements kept is accepted.
  */
 export interface IntakeSinks {
   writer: {
@@ -35,16 +39,25 @@ export interface IntakeSinks {
   /** Per-device rejected-message counts (storage/device-rejections.ts): one per dead letter. */
   rejections?: { rejected(deviceId: string, at: number, reason: string): void }
   detection: { submit(inputs: readonly RuleInput[]): void }
+  /** The newest fix per elder, seen before the writer stores it (intake/latest-fixes.ts: notices read it). */
+  latestFixes?: { observe(readings: ReadonlyArray<WatchReading | CameraReading>): void }
   onStatus?: (device: DeviceIdentity, status: StatusChange) => void
   onAcks?: (acks: CommandAck[]) => void
 }
 
 export interface DeviceIntake {
   /** `qos` as published: 1 (or 2) waits for durability, 0 only for room. Defaults to 1, the safe reading. */
-  onMessage(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, qos?: 0 | 1 | 2): void | Promise<void>
+  onMessage(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, qos?: 0 | 1 | 2): MessageOutcome | Promise<MessageOutcome>
 }
 
 const settled = (): void => undefined
+
+/** A limit (size, elements per upload) says "quota"; anything else about the payload, "format". */
+const overQuota = { refused: 'quota_exceeded' } as const
+const badFormat = { refused: 'payload_format_invalid' } as const
+function refusal(reason: RejectReason | undefined): MessageOutcome {
+  return reason === 'oversize' || reason === 'too_many' ? overQuota : badFormat
+}
 
 export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits: DecodeLimits, clock: () => number = Date.now): DeviceIntake {
   const accepted = {
@@ -76,7 +89,10 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
       const lettered = decoded.rejections.length > 0 ? reject(device, channel, payload, decoded, receivedAt, durable) : undefined
       const { readings, events, acks, status } = decoded
       const count = readings.length + events.length + acks.length + (status ? 1 : 0)
-      if (count === 0) return lettered
+      if (count === 0) {
+        const outcome = refusal(decoded.rejections[0]?.reason)
+        return lettered === undefined ? outcome : lettered.then(() => outcome)
+      }
       accepted[channel].inc(count)
 
       let battery: number | undefined
@@ -88,6 +104,7 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
       }
       if (acks.length > 0) sinks.onAcks?.(acks)
 
+      if (readings.length > 0) sinks.latestFixes?.observe(readings)
       if (readings.length > 0 || events.length > 0) {
         sinks.detection.submit(events.length === 0 ? readings : readings.length === 0 ? events : [...readings, ...events])
       }

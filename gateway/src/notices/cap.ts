@@ -1,42 +1,31 @@
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
-import type { NoticeContent } from './notice-content'
+import { capDateTime } from './local-time'
+import { eventTimeOf, type NoticeContent } from './notice-content'
+import { LABELS, eventName, headline, instruction, restriction } from './notice-words'
 
 /**
- * OASIS CAP 1.2 (Common Alerting Protocol) for stations with `format: cap` (DESIGN §4).
+ * OASIS CAP 1.2 (Common Alerting Protocol) for stations with `format: cap` (DESIGN §4), written
+ * for the station that reads it: <language>, <event>, <headline>, <description>,
+ * <instruction> and <areaDesc> in the station's language; <sent> and <onset> in local time with
+ * the offset (EG_TZ); <areaDesc> says what the <circle> is (the venue, the home, a watch fix N km
+ * from home); <contact> is the operating centre (EG_OPERATOR_CONTACT) — CAP's "follow-up and
+ * confirmation" contact is the sender's, never the elder's phone, which travels as the
+ * `elderPhone` parameter and in the instruction.
+ *
+ * No <web>: CAP means "a hyperlink to additional information", and the board has no route that
+ * opens one alert (it routes /, /notices, /elders/:id …), while the receipt URL answers only a
+ * signed POST. The receipt URL stays a parameter.
+ *
  * Elements are emitted in the order of the CAP 1.2 schema; validateCap re-parses the XML and
- * checks every element CAP 1.2 requires before the notice is stored, so a rendering bug
- * shows up as a failed notice with the missing element named, not as a station's parser
- * error 24 hours of retries later.
+ * checks every element CAP 1.2 requires before the notice is stored, so a rendering bug shows
+ * up as a failed notice with the missing element named, not as a station's parser error 24
+ * hours of retries later. Tests validate every notice the gateway can render against the
+ * OASIS XSD with xmllint (gateway/test/notices/cap-schema.test.ts).
  */
 export const CAP_NAMESPACE = 'urn:oasis:names:tc:emergency:cap:1.2'
 
 const SAFETY_CATEGORIES = ['Health', 'Rescue']
 const FRAUD_CATEGORIES = ['Security']
-
-/** Human words for CAP <event>; the rule id travels as a parameter. */
-const EVENT_NAMES: Record<string, string> = {
-  'venue.repeat': 'Repeated visits to risky sales venues (suspected elder fraud)',
-  'absence.long': 'Unusually long absence from home',
-  'absence.overnight': 'Away from home overnight',
-  'absence.trip': 'Long or distant trip (suspected tour scam)',
-  'home.strangers': 'Strangers repeatedly at home',
-  'device.removed': 'Watch removed or silent away from home',
-  'money.bank_after_venue': 'Bank visit after sales venues (suspected fraud)',
-  'safety.sos': 'SOS pressed by elder',
-  'safety.fall': 'Fall detected',
-}
-
-export function eventName(rule: string): string {
-  return EVENT_NAMES[rule] ?? rule
-}
-
-/**
- * CAP dateTime: no fractional seconds, and "alphabetic timezone designators such as Z MUST
- * NOT be used; the timezone for UTC MUST be represented as -00:00" (CAP 1.2 §3.3.2).
- */
-export function capDateTime(iso: string): string {
-  return `${new Date(iso).toISOString().slice(0, 19)}-00:00`
-}
 
 /** Smallest circle worth drawing: a watch fix is rarely better than this anyway. */
 const MIN_RADIUS_KM = 0.05
@@ -50,57 +39,79 @@ export interface CapOptions {
   sender: string
   /** Radius of the area circle when the location has no accuracy (home geofence). */
   fallbackRadiusM: number
+  /** CAP <contact>: the operating centre's number (EG_OPERATOR_CONTACT); omitted when unset. */
+  operatorContact?: string | undefined
+}
+
+/** The <description>: the summary, where, who. Lines, so a station's screen shows them as such. */
+function description(content: NoticeContent): string {
+  const lang = content.language
+  const zh = lang !== 'en'
+  const loc = content.location
+  const sep = zh ? '：' : ': '
+  const accuracy = loc.accuracyM === null ? '' : zh ? `，精度约${Math.round(loc.accuracyM)}米` : `, accuracy ±${Math.round(loc.accuracyM)} m`
+  const where =
+    loc.source === 'watch'
+      ? `${loc.description}${zh ? '；' : '; '}${LABELS.fixAt[lang]} ${loc.atLocal ?? ''}${accuracy}`
+      : `${loc.description}${zh ? `（${LABELS.noFix[lang]}）` : ` (${LABELS.noFix[lang]})`}`
+  const elder = [content.elder.name]
+  if (content.elder.phone) elder.push(`${LABELS.phone[lang]} ${content.elder.phone}`)
+  if (content.elder.address) elder.push(`${LABELS.address[lang]} ${content.elder.address}`)
+  return [
+    content.summary,
+    `${LABELS.location[lang]}${sep}${where}`,
+    `${LABELS.elder[lang]}${sep}${elder.join(zh ? '，' : ', ')}`,
+    `${LABELS.sent[lang]}${sep}${content.sentAtLocal}`,
+  ].join('\n')
 }
 
 export function renderCap(content: NoticeContent, opts: CapOptions): string {
+  const lang = content.language
   const safety = content.rule.startsWith('safety.')
   const red = content.level === 'red'
   const radiusKm = Math.max(MIN_RADIUS_KM, (content.location.accuracyM ?? opts.fallbackRadiusM) / 1000)
-  const headline = `${content.level.toUpperCase()}: ${eventName(content.rule)} — ${content.elder.name}`.slice(0, 160)
-  const where = content.elder.address ?? `home of ${content.elder.name}`
-  const located =
-    content.location.source === 'watch'
-      ? `Last watch fix ${content.location.at ?? ''} (±${Math.round(content.location.accuracyM ?? 0)} m).`
-      : 'No recent watch fix: registered home location.'
-  const description = [content.summary, located, `Evidence: ${JSON.stringify(content.evidence)}`].join('\n')
   const parameters: Array<[string, string]> = [
     ['noticeId', content.noticeId],
     ['alertId', content.alertId],
     ['elderId', content.elderId],
+    ['elderName', content.elder.name],
     ['rule', content.rule],
     ['level', content.level],
     ['count', String(content.count)],
     ['elderPhone', content.elder.phone ?? ''],
     ['receiptUrl', content.receiptUrl],
+    ['eventTime', content.summaryLocalTime],
+    ['evidence', JSON.stringify(content.evidence)],
   ]
+  const contact = opts.operatorContact?.trim()
   const document = {
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
     alert: {
       '@_xmlns': CAP_NAMESPACE,
       identifier: content.noticeId,
       sender: opts.sender,
-      sent: capDateTime(content.sentAt),
+      sent: capDateTime(content.sentAt, content.timeZone),
       status: 'Actual',
       msgType: 'Alert',
       scope: 'Restricted',
-      restriction: content.station ? `For ${content.station.name} only: personal data of an elder at risk` : 'Police use only',
+      restriction: restriction(content.station?.name ?? null, lang),
       info: {
-        language: 'en',
+        language: lang,
         category: safety ? SAFETY_CATEGORIES : FRAUD_CATEGORIES,
-        event: eventName(content.rule),
+        event: eventName(content.rule, lang),
         // An SOS or fall needs someone now; a fraud pattern needs a visit soon.
         urgency: safety || red ? 'Immediate' : 'Expected',
         severity: red ? 'Severe' : 'Moderate',
         certainty: content.rule === 'safety.sos' ? 'Observed' : 'Likely',
+        onset: capDateTime(eventTimeOf(content), content.timeZone),
         senderName: 'eldergate',
-        headline,
-        description,
-        // CAP <web> must be an absolute URI; without a public URL the parameter still says it.
-        web: /^https?:\/\//.test(content.receiptUrl) ? content.receiptUrl : undefined,
-        contact: content.elder.phone ?? undefined,
+        headline: headline(content.level, content.rule, content.elder.name, lang),
+        description: description(content),
+        instruction: instruction(content.rule, content.elder.phone, lang),
+        contact: contact ? contact : undefined,
         parameter: parameters.filter(([, value]) => value !== '').map(([valueName, value]) => ({ valueName, value })),
         area: {
-          areaDesc: where,
+          areaDesc: content.location.description,
           circle: `${round(content.location.lat, 6)},${round(content.location.lon, 6)} ${round(radiusKm, 3)}`,
         },
       },
@@ -162,6 +173,7 @@ export function validateCap(xml: string): string[] {
     const path = `alert.info[${i}]`
     for (const name of INFO_REQUIRED) if (!present(info[name]) || (Array.isArray(info[name]) && (info[name] as unknown[]).length === 0)) problems.push(`${path}.${name} missing`)
     for (const name of ['category', 'urgency', 'severity', 'certainty']) checkEnum(problems, path, name, info[name])
+    for (const name of ['effective', 'onset', 'expires']) if (present(info[name]) && !CAP_DATETIME.test(String(info[name]))) problems.push(`${path}.${name}: not a CAP dateTime`)
     const areas = (info.area as XmlNode[] | undefined) ?? []
     if (areas.length === 0) problems.push(`${path}.area missing`)
     areas.forEach((area, j) => {

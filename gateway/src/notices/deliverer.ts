@@ -8,6 +8,8 @@ import { noticeMetrics } from './notice-metrics'
 import type { Notice } from './notice-store'
 import { DEFAULT_NOTICE_MAX_AGE_MS } from './planner'
 import { postNotice } from './post-notice'
+import { createWebhookDispatcher, type ResolveHost } from './webhook-dispatcher'
+import { createWebhookPolicy } from './webhook-policy'
 
 /**
  * Delivers the notice outbox (DESIGN §4 "Police notice"): due pending rows are claimed,
@@ -34,6 +36,13 @@ export interface NoticeDelivererOptions {
   concurrency?: number
   /** Longest sleep between looks at the table (rows planned by other workers, expired leases). */
   pollMs?: number
+  /**
+   * EG_WEBHOOK_ALLOW: hosts and CIDRs a webhook may reach besides public addresses
+   * (webhook-policy.ts). Unset: public addresses only.
+   */
+  webhookAllow?: string
+  /** Host name → addresses; the system resolver unless a test supplies one. */
+  resolveHost?: ResolveHost
 }
 
 export interface NoticeDeliverer {
@@ -63,6 +72,9 @@ export function createNoticeDeliverer(opts: NoticeDelivererOptions): NoticeDeliv
   // a notice claimed by a worker that died is picked up again soon.
   const leaseMs = fetchTimeoutMs + (opts.leaseMarginMs ?? 20_000)
   const metrics = noticeMetrics(opts.metrics)
+  const policy = createWebhookPolicy(opts.webhookAllow)
+  // One guarded pool per run (start → stop): stop() closes its sockets.
+  let dispatcher = createWebhookDispatcher(policy, opts.resolveHost)
   const listeners = new Set<(changes: readonly Change[]) => void>()
   const inFlight = new Set<Promise<void>>()
   const aborts = new Set<AbortController>()
@@ -117,7 +129,7 @@ export function createNoticeDeliverer(opts: NoticeDelivererOptions): NoticeDeliv
       aborts.add(controller)
       let result: Awaited<ReturnType<typeof postNotice>>
       try {
-        result = await postNotice(claimed, target, { timestampS: Math.floor(clock() / 1000), timeoutMs: fetchTimeoutMs, signal: controller.signal })
+        result = await postNotice(claimed, target, { timestampS: Math.floor(clock() / 1000), timeoutMs: fetchTimeoutMs, signal: controller.signal, policy, dispatcher })
       } finally {
         aborts.delete(controller)
       }
@@ -213,6 +225,7 @@ export function createNoticeDeliverer(opts: NoticeDelivererOptions): NoticeDeliv
     start() {
       if (!stopped) return
       stopped = false
+      if (dispatcher.destroyed || dispatcher.closed) dispatcher = createWebhookDispatcher(policy, opts.resolveHost)
       wake()
     },
     async stop() {
@@ -221,6 +234,8 @@ export function createNoticeDeliverer(opts: NoticeDelivererOptions): NoticeDeliv
       for (const controller of aborts) controller.abort(new Error(SHUTDOWN))
       await running
       await Promise.all(inFlight)
+      // stop() may be called again (or before start): close the pool once.
+      if (!dispatcher.closed && !dispatcher.destroyed) await dispatcher.close()
     },
     wake,
     onChanges(listener) {

@@ -1,7 +1,9 @@
 import type { RiskLevel } from '../alerts/levels'
-import type { Contact, Page, PageRequest } from '../registry/types'
+import { DEFAULT_NOTICE_LANGUAGE, type Contact, type NoticeLanguage, type Page, type PageRequest } from '../registry/types'
 import type { Queryable } from '../storage/db'
-import type { NoticeAudience, NoticeFormat, NoticeLocation } from './notice-content'
+import type { NoticeAudience, NoticeFormat } from './notice-content'
+import type { FixCandidate } from './notice-location'
+import { newestStoredFix } from './notice-place-store'
 
 /**
  * Notices (storage layer): what the planner reads and writes inside an alert's transaction,
@@ -90,9 +92,10 @@ export function toNotice(r: NoticeRow): Notice {
 
 /** Everything the planner needs about the elder, read inside the alert's transaction. */
 export interface NoticeContext {
-  elder: { name: string; address: string | null; phone: string | null; homeRadiusM: number; contacts: Contact[] }
-  station: { id: string; name: string; webhookUrl: string; format: NoticeFormat } | null
-  location: NoticeLocation
+  elder: { name: string; address: string | null; phone: string | null; home: { lat: number; lon: number; radiusM: number }; contacts: Contact[] }
+  station: { id: string; name: string; webhookUrl: string; format: NoticeFormat; language: NoticeLanguage } | null
+  /** The newest stored watch fix; the planner weighs it against fresher ones (notice-location.ts). */
+  storedFix: FixCandidate | null
 }
 
 export async function loadNoticeContext(tx: Queryable, tenantId: string, elderId: string): Promise<NoticeContext | null> {
@@ -108,32 +111,23 @@ export async function loadNoticeContext(tx: Queryable, tenantId: string, elderId
     station_name: string | null
     webhook_url: string | null
     format: NoticeFormat | null
+    station_language: NoticeLanguage | null
   }>(
     `SELECT e.name, e.address, e.phone, e.home_lat, e.home_lon, e.home_radius_m, e.contacts,
-            s.id AS station_id, s.name AS station_name, s.webhook_url, s.format
+            s.id AS station_id, s.name AS station_name, s.webhook_url, s.format, s.language AS station_language
      FROM elders e LEFT JOIN police_stations s ON s.id = e.police_station_id AND s.tenant_id = e.tenant_id
      WHERE e.tenant_id = $1 AND e.id = $2`,
     [tenantId, elderId],
   )
   const e = elders[0]
   if (!e) return null
-  // The last watch fix (readings_elder_time serves it); the camera has no position.
-  const fixes = await tx.query<{ time: Date; lat: number; lon: number; acc: number | null }>(
-    `SELECT time, lat, lon, acc FROM readings
-     WHERE tenant_id = $1 AND elder_id = $2 AND kind = 'watch' AND lat IS NOT NULL AND lon IS NOT NULL
-     ORDER BY time DESC LIMIT 1`,
-    [tenantId, elderId],
-  )
-  const fix = fixes[0]
   return {
-    elder: { name: e.name, address: e.address, phone: e.phone, homeRadiusM: e.home_radius_m, contacts: e.contacts },
+    elder: { name: e.name, address: e.address, phone: e.phone, home: { lat: e.home_lat, lon: e.home_lon, radiusM: e.home_radius_m }, contacts: e.contacts },
     station:
       e.station_id && e.station_name && e.webhook_url && e.format
-        ? { id: e.station_id, name: e.station_name, webhookUrl: e.webhook_url, format: e.format }
+        ? { id: e.station_id, name: e.station_name, webhookUrl: e.webhook_url, format: e.format, language: e.station_language ?? DEFAULT_NOTICE_LANGUAGE }
         : null,
-    location: fix
-      ? { lat: fix.lat, lon: fix.lon, at: fix.time.toISOString(), source: 'watch', accuracyM: fix.acc }
-      : { lat: e.home_lat, lon: e.home_lon, at: null, source: 'home', accuracyM: null },
+    storedFix: await newestStoredFix(tx, tenantId, elderId),
   }
 }
 

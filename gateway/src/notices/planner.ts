@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto'
 import type { AlertEvent, EffectPlanner } from '../alerts/effects'
 import { appendChange, type Change } from '../alerts/change-log-store'
 import { levelRank } from '../alerts/levels'
+import type { LatestFix } from '../intake/latest-fixes'
 import type { Logger } from '../logger'
+import { DEFAULT_NOTICE_LANGUAGE, type NoticeLanguage } from '../registry/types'
+import type { Queryable } from '../storage/db'
 import { renderCap, validateCap } from './cap'
-import { CONTENT_TYPES, receiptUrlFor, renderJsonNotice, type NoticeAudience, type NoticeContent, type NoticeFormat } from './notice-content'
+import { CONTENT_TYPES, composeNotice, receiptUrlFor, renderJsonNotice, type NoticeAudience, type NoticeContent, type NoticeDraft, type NoticeFormat } from './notice-content'
+import { evidenceFix, newestFix, placeOf, venueContaining, type NoticePlace } from './notice-location'
+import { venuesAround } from './notice-place-store'
 import { insertNotice, loadNoticeContext, type NoticeContext } from './notice-store'
 
 /**
@@ -24,6 +29,12 @@ export interface NoticePlannerOptions {
   publicUrl?: string | (() => string | undefined)
   /** CAP <sender>; `eldergate.<tenantId>` by default. */
   capSender?: (tenantId: string) => string
+  /** EG_TZ: local times in notices are in this zone, with its offset. Asia/Shanghai (EG_TZ's default) by default. */
+  timeZone?: string
+  /** EG_OPERATOR_CONTACT: CAP <contact>, the operating centre's number. */
+  operatorContact?: string | undefined
+  /** The newest fix intake has seen for an elder, before storage has it (intake/latest-fixes.ts). */
+  latestFix?: (tenantId: string, elderId: string) => LatestFix | undefined
   logger?: Logger
 }
 
@@ -50,6 +61,7 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
   const maxAgeMs = opts.maxAgeMs ?? DEFAULT_NOTICE_MAX_AGE_MS
   const baseUrl = () => (typeof opts.publicUrl === 'function' ? opts.publicUrl() : opts.publicUrl)
   const capSender = opts.capSender ?? ((tenantId: string) => `eldergate.${tenantId}`)
+  const timeZone = opts.timeZone ?? 'Asia/Shanghai'
 
   return async (tx, event) => {
     const called = noticesCalledFor(event)
@@ -61,7 +73,8 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
       return []
     }
     const createdAt = new Date(clock())
-    const draft = (audience: NoticeAudience): NoticeContent => {
+    const place = await placeNow(tx, alert.tenantId, alert.elderId, alert.evidence, context, opts.latestFix)
+    const draft = (audience: NoticeAudience): NoticeDraft => {
       const noticeId = randomUUID()
       return {
         noticeId,
@@ -71,22 +84,21 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
         audience,
         level: alert.level,
         rule: alert.rule,
-        summary: alert.summary,
         count: alert.count,
         firstAt: alert.firstAt,
         lastAt: alert.lastAt,
         elder: { name: context.elder.name, address: context.elder.address, phone: context.elder.phone },
-        location: context.location,
         evidence: alert.evidence,
         sentAt: createdAt.toISOString(),
         receiptUrl: receiptUrlFor(baseUrl(), noticeId),
       }
     }
+    const compose = (d: NoticeDraft, language: NoticeLanguage) => composeNotice(d, place, context.elder.home, language, timeZone)
     const store: StoreNotice = async (content, target, failedReason) => {
       let body = renderJsonNotice(content)
       let reason = failedReason
       if (target.format === 'cap') {
-        body = renderCap(content, { sender: capSender(alert.tenantId), fallbackRadiusM: context.elder.homeRadiusM })
+        body = renderCap(content, { sender: capSender(alert.tenantId), fallbackRadiusM: context.elder.home.radiusM, operatorContact: opts.operatorContact })
         const problems = validateCap(body)
         if (problems.length > 0) reason ??= `CAP 1.2 validation failed: ${problems.join('; ')}`
       }
@@ -114,11 +126,11 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
     }
 
     const changes: Change[] = []
-    if (called.police) changes.push(await planPolice(context, draft('police'), store))
+    if (called.police) changes.push(await planPolice(context, draft('police'), compose, store))
     if (called.family) {
       for (const [index, contact] of context.elder.contacts.entries()) {
         if (!contact.webhookUrl) continue
-        const content = { ...draft('family'), recipient: { name: contact.name, relation: contact.relation ?? null } }
+        const content = compose({ ...draft('family'), recipient: { name: contact.name, relation: contact.relation ?? null } }, contact.language ?? DEFAULT_NOTICE_LANGUAGE)
         const target = { url: contact.webhookUrl, format: 'json' as const, policeStationId: null, contactIndex: index }
         changes.push(await store(content, target, contact.secret ? undefined : 'contact has a webhook but no secret to sign it'))
       }
@@ -137,15 +149,32 @@ interface NoticeTarget {
 /** Renders, checks and stores one notice with its change-log entry. */
 type StoreNotice = (content: NoticeContent, target: NoticeTarget, failedReason?: string) => Promise<Change>
 
-function planPolice(context: NoticeContext, content: NoticeContent, store: StoreNotice): Promise<Change> {
+function planPolice(context: NoticeContext, draft: NoticeDraft, compose: (d: NoticeDraft, language: NoticeLanguage) => NoticeContent, store: StoreNotice): Promise<Change> {
   const station = context.station
   if (station === null) {
     // Kept as a failed row with the body that would have gone: an operator can phone it in.
-    return store(content, { url: '', format: 'json', policeStationId: null, contactIndex: null }, 'no police station assigned')
+    return store(compose(draft, DEFAULT_NOTICE_LANGUAGE), { url: '', format: 'json', policeStationId: null, contactIndex: null }, 'no police station assigned')
   }
   return store(
-    { ...content, station: { id: station.id, name: station.name } },
+    compose({ ...draft, station: { id: station.id, name: station.name } }, station.language),
     { url: station.webhookUrl, format: station.format, policeStationId: station.id, contactIndex: null },
   )
+}
+
+/**
+ * Where the elder is now, for every notice of this change alike: the newest of the evidence's
+ * fix, intake's latest and the stored one (notice-location.ts), and the venue it lies in.
+ */
+async function placeNow(
+  tx: Queryable,
+  tenantId: string,
+  elderId: string,
+  evidence: Record<string, unknown>,
+  context: NoticeContext,
+  latestFix: NoticePlannerOptions['latestFix'],
+): Promise<NoticePlace> {
+  const fix = newestFix([latestFix?.(tenantId, elderId), context.storedFix, evidenceFix(evidence)])
+  const venue = fix ? venueContaining(await venuesAround(tx, tenantId, fix.lat, fix.lon), fix.lat, fix.lon) : null
+  return placeOf(fix, context.elder.home, venue)
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Db } from '../storage/db.js'
+import { EgError } from '../errors.js'
 import { recordAudit } from './audit-store.js'
+import { passwordWeakness } from './password-policy.js'
 import { generatePassword, hashPassword } from './secrets.js'
 import { findTenantByName, firstTenantId, insertTenant, lockBootstrap } from './tenant-store.js'
 import { anyUserExists, insertUser } from './user-store.js'
@@ -40,6 +42,10 @@ export async function ensureBootstrap(db: Db, opts: BootstrapOptions): Promise<B
       if (tenantId === undefined) throw new Error('users exist but no tenant does') // impossible: users.tenant_id is a foreign key
       return { tenantId, createdAdmin: false }
     }
+    // The password policy of every new password (password-policy.ts), checked only now: on later
+    // starts EG_ADMIN_PASSWORD is not used, and an older installation's value must not stop them.
+    const weakness = opts.adminPassword === undefined ? null : passwordWeakness(opts.adminPassword)
+    if (weakness !== null) throw new EgError('CONFIG_INVALID', `EG_ADMIN_PASSWORD=(hidden): ${weakness} — it becomes admin's password on this first start`)
     const tenant = (await findTenantByName(tx, opts.tenantName)) ?? (await insertTenant(tx, { id: randomUUID(), name: opts.tenantName }))
     const admin = await insertUser(tx, {
       id: randomUUID(),

@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db.js'
 import type { Device, DeviceKind, Page, PageRequest } from './types.js'
-import { conflictOnDuplicate } from './pg-errors.js'
+import { unavailableOnDuplicate } from './pg-errors.js'
 import { pageOf } from './common-store.js'
 
 // rejected_count is bigint (node-postgres returns those as strings): float8 is exact to 2^53.
@@ -26,7 +26,7 @@ export async function insertDevice(
       `INSERT INTO devices (id, tenant_id, elder_id, kind, secret_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [device.id, tenantId, device.elderId, device.kind, device.secretHash],
     )
-    .catch(conflictOnDuplicate(`device "${device.id}"`))
+    .catch(unavailableOnDuplicate(`device id "${device.id}"`, 'id'))
   return toDevice(rows[0] as DeviceRow)
 }
 

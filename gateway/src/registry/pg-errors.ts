@@ -20,3 +20,18 @@ export function conflictOnDuplicate(what: string): (err: unknown) => never {
     throw err
   }
 }
+
+/**
+ * For values unique across every tenant (usernames: login learns the tenant from them; device
+ * ids: they are the MQTT client id and topic). A clash in the caller's own tenant and one in
+ * another tenant get the same words, which say neither "exists" nor where: another tenant's
+ * admin learns only that the value is taken, which a global unique value cannot hide.
+ */
+export function unavailableOnDuplicate(what: string, field: string): (err: unknown) => never {
+  return (err: unknown) => {
+    if (isUniqueViolation(err)) {
+      throw new EgError('CONFLICT', `${what} is not available`, { cause: err, fields: [{ path: field, message: 'not available; choose another' }] })
+    }
+    throw err
+  }
+}

@@ -1,21 +1,24 @@
 import type { Queryable } from '../storage/db.js'
-import type { Page, PageRequest, PoliceStation } from './types.js'
+import type { NoticeLanguage, Page, PageRequest, PoliceStation } from './types.js'
 import { pageOf, setClause } from './common-store.js'
 
 /** The webhook secret is selected only by findPoliceStationSecret (delivery signs with it). */
-const COLUMNS = `id, tenant_id AS "tenantId", name, webhook_url AS "webhookUrl", format, created_at AS "createdAt", updated_at AS "updatedAt"`
+const COLUMNS = `id, tenant_id AS "tenantId", name, webhook_url AS "webhookUrl", format, language, created_at AS "createdAt", updated_at AS "updatedAt"`
 
 export interface PoliceStationFields {
   name: string
   webhookUrl: string
   secret: string
   format: 'json' | 'cap'
+  /** Unset: the column default, zh-CN (migration 015). */
+  language?: NoticeLanguage | undefined
 }
 
 export async function insertPoliceStation(q: Queryable, tenantId: string, id: string, s: PoliceStationFields): Promise<PoliceStation> {
   const rows = await q.query<PoliceStation>(
-    `INSERT INTO police_stations (id, tenant_id, name, webhook_url, secret, format) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [id, tenantId, s.name, s.webhookUrl, s.secret, s.format],
+    `INSERT INTO police_stations (id, tenant_id, name, webhook_url, secret, format, language)
+     VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 'zh-CN')) RETURNING ${COLUMNS}`,
+    [id, tenantId, s.name, s.webhookUrl, s.secret, s.format, s.language ?? null],
   )
   return rows[0] as PoliceStation
 }
@@ -46,7 +49,7 @@ export async function updatePoliceStation(
   patch: Partial<PoliceStationFields>,
 ): Promise<PoliceStation | null> {
   const params: unknown[] = [tenantId, id]
-  const sets = setClause({ name: 'name', webhookUrl: 'webhook_url', secret: 'secret', format: 'format' }, patch, params)
+  const sets = setClause({ name: 'name', webhookUrl: 'webhook_url', secret: 'secret', format: 'format', language: 'language' }, patch, params)
   sets.push('updated_at = now()')
   const rows = await q.query<PoliceStation>(
     `UPDATE police_stations SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,

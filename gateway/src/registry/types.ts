@@ -44,6 +44,14 @@ export interface User {
   createdAt: Date
 }
 
+/**
+ * Languages notices are written in (DESIGN §4: "in the recipient's language (police stations and
+ * contacts have one; default zh-CN)"). Only languages every notice template has are accepted.
+ */
+export const NOTICE_LANGUAGES = ['zh-CN', 'en'] as const
+export type NoticeLanguage = (typeof NOTICE_LANGUAGES)[number]
+export const DEFAULT_NOTICE_LANGUAGE: NoticeLanguage = 'zh-CN'
+
 export interface Contact {
   name: string
   relation?: string | undefined
@@ -51,6 +59,8 @@ export interface Contact {
   webhookUrl?: string | undefined
   /** HMAC secret for the contact's webhook; stored, never returned by the API. */
   secret?: string | undefined
+  /** The language of this contact's notices; contacts stored before it existed read as zh-CN. */
+  language?: NoticeLanguage | undefined
 }
 
 /** Planned absence, epoch milliseconds (a weekend at a child's home is not an alert). */
@@ -119,6 +129,8 @@ export interface PoliceStation {
   name: string
   webhookUrl: string
   format: 'json' | 'cap'
+  /** The language of the station's notices. */
+  language: NoticeLanguage
   createdAt: Date
   updatedAt: Date
 }

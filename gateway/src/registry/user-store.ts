@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db.js'
 import type { Page, PageRequest, Role, User } from './types.js'
-import { conflictOnDuplicate } from './pg-errors.js'
+import { unavailableOnDuplicate } from './pg-errors.js'
 
 const COLUMNS = `id, tenant_id AS "tenantId", username, role, police_station_id AS "policeStationId",
   display_name AS "displayName", disabled, created_at AS "createdAt"`
@@ -22,7 +22,7 @@ export async function insertUser(q: Queryable, user: NewUser): Promise<User> {
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
       [user.id, user.tenantId, user.username, user.passwordHash, user.role, user.policeStationId ?? null, user.displayName ?? null],
     )
-    .catch(conflictOnDuplicate(`username "${user.username}"`))
+    .catch(unavailableOnDuplicate(`username "${user.username}"`, 'username'))
   return rows[0] as User
 }
 
@@ -89,4 +89,13 @@ export async function updateUser(q: Queryable, tenantId: string, id: string, pat
   if (sets.length === 0) return getUser(q, tenantId, id)
   const rows = await q.query<User>(`UPDATE users SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`, params)
   return rows[0] ?? null
+}
+
+/**
+ * Replaces a password hash with a stronger one of the same password (re-hash at login), only if
+ * it is still the hash that was verified: a password changed meanwhile is not put back.
+ */
+export async function replacePasswordHash(q: Queryable, userId: string, verifiedHash: string, newHash: string): Promise<boolean> {
+  const rows = await q.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING 1', [userId, verifiedHash, newHash])
+  return rows.length > 0
 }

@@ -118,9 +118,10 @@ export async function queryEvents(db: Db, q: TelemetryRangeQuery): Promise<Devic
  * Each side reads only its next page through the (tenant_id, time, device_id…) indexes of
  * 004_telemetry_keys.sql. The cursor time travels as exact microseconds.
  */
+const RECEIVED = '(extract(epoch FROM received_at) * 1000)::int8 AS received_ms'
 const STREAM_SQL = `
 SELECT * FROM (
-  (SELECT 0 AS source, (extract(epoch FROM time) * 1000000)::int8 AS us, ${TS}, '' AS type, ${READING_COLUMNS},
+  (SELECT 0 AS source, (extract(epoch FROM time) * 1000000)::int8 AS us, ${TS}, ${RECEIVED}, '' AS type, ${READING_COLUMNS},
           NULL::text AS device_kind, NULL::jsonb AS detail
    FROM readings
    WHERE tenant_id = $1 AND time < $5::float8 * interval '1 millisecond' + timestamptz 'epoch'
@@ -128,7 +129,7 @@ SELECT * FROM (
      AND ($7::float8 IS NULL OR received_at > timestamptz 'epoch' + $7::float8 * interval '1 millisecond')
    ORDER BY time, device_id LIMIT $6)
   UNION ALL
-  (SELECT 1, (extract(epoch FROM time) * 1000000)::int8, ${TS}, type, tenant_id, elder_id, device_id, NULL::text,
+  (SELECT 1, (extract(epoch FROM time) * 1000000)::int8, ${TS}, ${RECEIVED}, type, tenant_id, elder_id, device_id, NULL::text,
           NULL::float8, NULL::float8, NULL::real, NULL::text, NULL::smallint, NULL::integer, NULL::smallint,
           NULL::boolean, NULL::boolean, NULL::smallint, NULL::smallint, NULL::boolean, device_kind, detail
    FROM device_events
@@ -140,7 +141,7 @@ SELECT * FROM (
 ORDER BY us, device_id, source, type
 LIMIT $6`
 
-type StreamRow = ReadingRow & EventRow & { source: number; us: number }
+type StreamRow = ReadingRow & EventRow & { source: number; us: number; received_ms: number }
 
 /**
  * All readings and events of a tenant in [from, to), in event-time order, `pageSize` at a time
@@ -157,6 +158,12 @@ export async function* streamTenantInputs(
     pageSize: number
     /** Only rows stored after this instant (epoch ms): the rule engine's replay after a crash. */
     receivedAfter?: number | undefined
+    /**
+     * Stamp each input with its stored arrival (received_at) as `arrivedAt`: a replay on the
+     * wall clock, where silence is measured by arrival. Backtests leave it off: they replay in
+     * event time, and a simulated week's received_at is not on its event clock.
+     */
+    arrivals?: boolean
   },
 ): AsyncIterable<Array<WatchReading | CameraReading | DeviceEvent>> {
   // Start "after" (from, '', ''): every device id and event type sorts after the empty string.
@@ -164,7 +171,11 @@ export async function* streamTenantInputs(
   for (;;) {
     const rows = await db.query<StreamRow>(STREAM_SQL, [q.tenantId, ...cursor, q.to, q.pageSize, q.receivedAfter ?? null])
     if (rows.length === 0) return
-    yield rows.map((r) => (r.source === 0 ? readingFromRow(r) : eventFromRow(r)))
+    yield rows.map((r) => {
+      const input = r.source === 0 ? readingFromRow(r) : eventFromRow(r)
+      if (q.arrivals) input.arrivedAt = Number(r.received_ms)
+      return input
+    })
     const last = rows[rows.length - 1]!
     // A reading at the cursor's (time, device) precedes every event there: '' selects them all.
     cursor = [last.us, last.device_id, last.source === 0 ? '' : last.type]

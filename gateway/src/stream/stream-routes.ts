@@ -32,7 +32,11 @@ export interface StreamDeps {
   bus: ChangeBus
   logger: Logger
   limits?: Partial<StreamLimits>
-  /** How often an open stream re-checks its session (logout, disabled user, expiry). */
+  /**
+   * How often an open stream re-checks its session. Logout, password, role and station changes
+   * and disabling end streams on this node at once (http/live-sessions.ts), and expiry ends them
+   * on time; this catches the same changes made through another node.
+   */
   sessionCheckMs?: number
 }
 
@@ -43,13 +47,18 @@ const streamQuery = z.object({
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
+  // Like every API answer (http/security-headers.ts): alerts and elders' names stay out of caches.
+  'cache-control': 'no-store, no-transform',
   // nginx and similar proxies buffer responses unless told not to.
   'x-accel-buffering': 'no',
 }
 
 /** Reconnect delay the browser's EventSource uses after a drop (ms). */
 const RETRY_MS = 3_000
+
+function headersSet(headers: Record<string, number | string | string[] | undefined>): Record<string, number | string | string[]> {
+  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, number | string | string[]] => entry[1] !== undefined))
+}
 
 function lastEventId(header: string | string[] | undefined): number | undefined {
   if (header === undefined) return undefined
@@ -63,7 +72,7 @@ function lastEventId(header: string | string[] | undefined): number | undefined 
 
 export function streamRoutes(deps: StreamDeps): FastifyPluginAsync {
   const limits: StreamLimits = { ...defaultStreamLimits, ...deps.limits }
-  const sessionCheckMs = deps.sessionCheckMs ?? 60_000
+  const sessionCheckMs = deps.sessionCheckMs ?? 30_000
   const logger = deps.logger.child({ component: 'stream' })
   const lookup = createPlacementLookup(deps.db)
 
@@ -81,9 +90,12 @@ export function streamRoutes(deps: StreamDeps): FastifyPluginAsync {
       async (request, reply) => {
         const user = userOf(request)
         const resumeFrom = lastEventId(request.headers['last-event-id']) ?? request.query.since
-        const tokenHash = hashToken(bearerToken(request) ?? '')
+        const tokenHash = request.session?.tokenHash ?? hashToken(bearerToken(request) ?? '')
+        const expiresAt = request.session?.expiresAt.getTime()
 
         let sessionTimer: NodeJS.Timeout | undefined
+        let expiryTimer: NodeJS.Timeout | undefined
+        let untrack = () => {}
         const connection = createStreamConnection(reply.raw, {
           db: deps.db,
           tenantId: user.tenantId,
@@ -92,7 +104,9 @@ export function streamRoutes(deps: StreamDeps): FastifyPluginAsync {
           logger,
           onEnd() {
             unsubscribe()
+            untrack()
             clearInterval(sessionTimer)
+            clearTimeout(expiryTimer)
             open.delete(connection)
           },
         })
@@ -109,7 +123,8 @@ export function streamRoutes(deps: StreamDeps): FastifyPluginAsync {
 
         if (!connection.isOpen()) return reply.hijack()
         reply.hijack()
-        reply.raw.writeHead(200, SSE_HEADERS)
+        // Hijacked: the headers set by hooks (security-headers.ts) are written here or not at all.
+        reply.raw.writeHead(200, { ...headersSet(reply.getHeaders()), ...SSE_HEADERS })
         reply.raw.socket?.setNoDelay(true)
         open.add(connection)
         let start = head
@@ -126,6 +141,15 @@ export function streamRoutes(deps: StreamDeps): FastifyPluginAsync {
         reply.raw.write(hello)
         connection.start(start, replayUntil)
 
+        // Logout, password or role change, disabling: ended at once by the route that did it.
+        if (connection.isOpen() && request.server.hasDecorator('liveSessions')) {
+          untrack = request.server.liveSessions.track({ userId: user.id, tokenHash }, (reason) => connection.end(reason))
+        }
+        // setTimeout holds at most ~24.8 days; a token TTL is hours.
+        if (expiresAt !== undefined && expiresAt - Date.now() < 2 ** 31 - 1) {
+          expiryTimer = setTimeout(() => connection.end('session expired'), Math.max(0, expiresAt - Date.now()))
+          expiryTimer.unref()
+        }
         sessionTimer = setInterval(() => {
           findSession(deps.db, tokenHash)
             .then((session) => {

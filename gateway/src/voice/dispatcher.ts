@@ -26,7 +26,10 @@ export interface VoiceDispatcherOptions {
   broker: Pick<Broker, 'sendCommand' | 'isConnected'>
   logger: Logger
   metrics?: Metrics
+  /** Wall clock: re-send backoff and sent_at. */
   clock?: () => number
+  /** The tenant's rule clock (EG_CLOCK): prompts expire on it — their expiry was set on it. */
+  ruleClock?: (tenantId: string) => number
   /** How often pending prompts are re-sent and overdue ones expired (0: only on demand, for tests). */
   sweepMs?: number
   /** First re-send of an unacknowledged prompt; doubles per send up to resendMaxMs. */
@@ -67,6 +70,8 @@ export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispat
   const { db, broker } = opts
   const log = opts.logger.child({ component: 'voice' })
   const clock = opts.clock ?? Date.now
+  const ruleClock = opts.ruleClock ?? (() => clock())
+  const unexpired = (p: VoicePrompt) => Date.parse(p.expiresAt) > ruleClock(p.tenantId)
   const resendBaseMs = opts.resendBaseMs ?? 2_000
   const resendMaxMs = opts.resendMaxMs ?? 300_000
   const counters = voiceCounters(opts.metrics?.registry)
@@ -120,7 +125,7 @@ export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispat
   async function deliver(prompts: readonly VoicePrompt[], force: boolean): Promise<void> {
     const now = clock()
     const batch = prompts.filter(
-      (p) => !inFlight.has(p.id) && Date.parse(p.expiresAt) > now && broker.isConnected(p.deviceId) && (force || isDue(p, now)),
+      (p) => !inFlight.has(p.id) && unexpired(p) && broker.isConnected(p.deviceId) && (force || isDue(p, now)),
     )
     if (batch.length === 0) return
     for (const p of batch) inFlight.add(p.id)
@@ -146,11 +151,12 @@ export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispat
   }
 
   async function runSweep(): Promise<void> {
-    const now = clock()
     const pending = await pendingPrompts(db, { limit: SWEEP_LIMIT })
-    const overdue = pending.filter((p) => Date.parse(p.expiresAt) <= now && !inFlight.has(p.id))
-    if (overdue.length > 0) {
-      const expired = await commit((tx) => expirePrompts(tx, overdue.map((p) => p.id), new Date(now)))
+    const overdue = pending.filter((p) => !unexpired(p) && !inFlight.has(p.id))
+    // Per tenant: each expires against its own rule clock.
+    for (const tenantId of new Set(overdue.map((p) => p.tenantId))) {
+      const ids = overdue.filter((p) => p.tenantId === tenantId).map((p) => p.id)
+      const expired = await commit((tx) => expirePrompts(tx, ids, new Date(ruleClock(tenantId))))
       for (const t of expired) lastSend.delete(t.prompt.id)
     }
     if (pending.length < SWEEP_LIMIT) {

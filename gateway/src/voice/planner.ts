@@ -13,9 +13,12 @@ import { countAlertOccasions, elderDeviceIds, insertPrompt, lockElderForPrompts,
 export interface VoicePlannerOptions {
   /** How long a prompt may wait for its device (offline, not yet subscribed) before it is stale. */
   ttlMs?: number
-  /** Alert prompts per elder per hour; more are written as 'suppressed' (visible, not spoken). */
+  /** Alert prompts per elder per hour; more are written as 'suppressed' (visible, not spoken). Red never is. */
   maxPerHour?: number
+  /** Wall clock: the row's created_at. */
   clock?: () => number
+  /** The tenant's rule clock (EG_CLOCK): the hourly limit and the expiry count on it, like escalation. */
+  ruleClock?: (tenantId: string) => number
 }
 
 export const DEFAULT_VOICE_TTL_MS = 30 * 60_000
@@ -29,6 +32,7 @@ export function createVoicePlanner(opts: VoicePlannerOptions = {}): EffectPlanne
   const ttlMs = opts.ttlMs ?? DEFAULT_VOICE_TTL_MS
   const maxPerHour = opts.maxPerHour ?? DEFAULT_MAX_PROMPTS_PER_HOUR
   const clock = opts.clock ?? Date.now
+  const ruleClock = opts.ruleClock ?? (() => clock())
 
   return async (tx, event) => {
     const { alert } = event
@@ -38,9 +42,10 @@ export function createVoicePlanner(opts: VoicePlannerOptions = {}): EffectPlanne
     const deviceIds = await elderDeviceIds(tx, alert.tenantId, alert.elderId)
     if (deviceIds.length === 0) return []
 
-    const now = clock()
-    const recent = await countAlertOccasions(tx, alert.tenantId, alert.elderId, new Date(now - HOUR_MS))
-    const status = recent >= maxPerHour ? 'suppressed' : 'queued'
+    const now = ruleClock(alert.tenantId)
+    // DESIGN §5: red is never kept quiet by the limit — an SOS, a fall, an escalation to red
+    // speaks however many prompts the hour has had. It still counts against the limit.
+    const status = alert.level !== 'red' && (await countAlertOccasions(tx, alert.tenantId, alert.elderId, new Date(now - HOUR_MS))) >= maxPerHour ? 'suppressed' : 'queued'
     const { text, lang } = voicePromptText(alert.rule, alert.level, elder.language, alert.evidence)
     const occasionId = randomUUID()
     const transitions: VoiceTransition[] = []
@@ -59,7 +64,8 @@ export function createVoicePlanner(opts: VoicePlannerOptions = {}): EffectPlanne
         priority: alert.level === 'red' ? 'high' : 'normal',
         status,
         expiresAt: new Date(now + ttlMs),
-        createdAt: new Date(now),
+        createdAt: new Date(clock()),
+        ruleAt: new Date(now),
       })
       transitions.push({ prompt, previousStatus: null })
     }

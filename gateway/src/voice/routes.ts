@@ -23,7 +23,10 @@ export interface VoiceRouteDeps {
   /** After the prompt is committed: wake the dispatcher and the live stream (AlertEffects.afterCommit). */
   afterCommit(changes: readonly Change[]): void
   ttlMs?: number
+  /** Wall clock: the row's created_at. */
   clock?: () => number
+  /** The tenant's rule clock: an operator prompt expires on it, as alert prompts do. */
+  ruleClock?: (tenantId: string) => number
 }
 
 const languageTag = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag such as zh-CN')
@@ -45,6 +48,7 @@ const promptQuery = pageQuery.extend({
 export function voiceRoutes(deps: VoiceRouteDeps): FastifyPluginAsync {
   const ttlMs = deps.ttlMs ?? DEFAULT_VOICE_TTL_MS
   const clock = deps.clock ?? Date.now
+  const ruleClock = deps.ruleClock ?? (() => clock())
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: STAFF }
@@ -54,7 +58,7 @@ export function voiceRoutes(deps: VoiceRouteDeps): FastifyPluginAsync {
       const actor = userOf(request)
       const deviceId = request.params.id
       const { text, priority } = request.body
-      const now = clock()
+      const now = ruleClock(actor.tenantId)
       const changes = await deps.db.transaction(async (tx) => {
         const device = await deviceForPrompt(tx, actor.tenantId, deviceId)
         if (device === null) throw new EgError('NOT_FOUND', 'device not found')
@@ -72,7 +76,8 @@ export function voiceRoutes(deps: VoiceRouteDeps): FastifyPluginAsync {
           priority,
           status: 'queued',
           expiresAt: new Date(now + ttlMs),
-          createdAt: new Date(now),
+          createdAt: new Date(clock()),
+          ruleAt: new Date(now),
         })
         await recordAudit(tx, auditBy(actor, 'voice.send', deviceId, { promptId: prompt.id, elderId: prompt.elderId, lang: prompt.lang, priority, text }))
         return appendVoiceChanges(tx, [{ prompt, previousStatus: null }])

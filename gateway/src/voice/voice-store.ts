@@ -106,11 +106,11 @@ export async function deviceForPrompt(q: Queryable, tenantId: string, deviceId: 
   return row ? { elderId: row.elder_id, language: row.language } : null
 }
 
-/** Alert prompt occasions (not rows: one occasion reaches every device) since `since`, held-back ones excluded. */
+/** Alert prompt occasions (not rows: one occasion reaches every device) since `since` on the rule clock, held-back ones excluded. */
 export async function countAlertOccasions(tx: Queryable, tenantId: string, elderId: string, since: Date): Promise<number> {
   const rows = await tx.query<{ n: number }>(
     `SELECT count(DISTINCT occasion_id)::int AS n FROM voice_prompts
-     WHERE tenant_id = $1 AND elder_id = $2 AND origin = 'alert' AND status <> 'suppressed' AND created_at > $3`,
+     WHERE tenant_id = $1 AND elder_id = $2 AND origin = 'alert' AND status <> 'suppressed' AND rule_at > $3`,
     [tenantId, elderId, since],
   )
   return rows[0]?.n ?? 0
@@ -129,16 +129,20 @@ export interface NewVoicePrompt {
   lang: string
   priority: VoicePriority
   status: 'queued' | 'suppressed'
+  /** On the rule clock, like ruleAt: the dispatcher expires it against the tenant's rule clock. */
   expiresAt: Date
+  /** Wall clock: when the row was written. */
   createdAt: Date
+  /** Rule clock (EG_CLOCK): what the hourly limit counts. Equal to createdAt under EG_CLOCK=wall. */
+  ruleAt: Date
 }
 
 export async function insertPrompt(tx: Queryable, p: NewVoicePrompt): Promise<VoicePrompt> {
   const rows = await tx.query<PromptRow>(
     `INSERT INTO voice_prompts (id, tenant_id, elder_id, device_id, alert_id, occasion_id, origin, requested_by, text, lang, priority,
-       status, expires_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ${COLUMNS}`,
-    [p.id, p.tenantId, p.elderId, p.deviceId, p.alertId, p.occasionId, p.origin, p.requestedBy, p.text, p.lang, p.priority, p.status, p.expiresAt, p.createdAt],
+       status, expires_at, created_at, updated_at, rule_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING ${COLUMNS}`,
+    [p.id, p.tenantId, p.elderId, p.deviceId, p.alertId, p.occasionId, p.origin, p.requestedBy, p.text, p.lang, p.priority, p.status, p.expiresAt, p.createdAt, p.ruleAt],
   )
   return toPrompt(rows[0] as PromptRow)
 }

@@ -50,6 +50,27 @@ describe.each(backends)('alerts from findings ($name)', (backend) => {
     ])
   })
 
+  it('takes a refresh of the finding it shows as new evidence: no count, no history, an "updated" change; stale or unknown refreshes change nothing', async () => {
+    const elder = await newElder(db, tenant)
+    const effects = recordingEffects()
+    const first = finding(tenant, elder, 'venue.repeat', 'yellow', T0)
+    const [opened1] = await applyFindings(db, [first], effects)
+    const id = opened1!.alert.id
+    const later = { ...first, ts: T0 + 20 * MIN, summary: 'two visits, the second 40 min', evidence: { dwellMin: 40 }, refresh: true as const }
+    const [updated] = await applyFindings(db, [later], effects)
+    expect(updated).toMatchObject({ change: 'updated', alert: { id, count: 1, level: 'yellow', summary: 'two visits, the second 40 min', evidence: { dwellMin: 40 } } })
+    // The same evidence again: nothing to change.
+    expect(await applyFindings(db, [later], effects)).toEqual([])
+    // A refresh is not a finding: its key alone never opens an alert.
+    expect(await applyFindings(db, [{ ...finding(tenant, elder, 'absence.long', 'yellow', T0), refresh: true as const }], effects)).toEqual([])
+    // Raised by a newer finding: a late refresh of the older one must not overwrite its evidence.
+    await applyFindings(db, [finding(tenant, elder, 'venue.repeat', 'orange', T0 + HOUR)], effects)
+    expect(await applyFindings(db, [{ ...later, evidence: { dwellMin: 50 } }], effects)).toEqual([])
+    expect((await getAlert(db, tenant, id))?.evidence).toEqual({ ts: T0 + HOUR })
+    expect(effects.planned.map((e) => [e.change, e.previousLevel])).toEqual([['opened', null], ['updated', 'yellow'], ['raised', 'yellow']])
+    expect((await historyActions(db, id)).map((h) => h.action)).toEqual(['opened', 'raised'])
+  })
+
   it('applies a finding once: the same dedup key again changes nothing and plans nothing', async () => {
     const elder = await newElder(db, tenant)
     const f = finding(tenant, elder, 'safety.sos', 'red', T0)

@@ -154,7 +154,7 @@ describe.each([4, 5] as const)('MQTT protocol level %i', (protocolVersion) => {
   })
 })
 
-it('throttle: after N bad passwords the right one is refused too, until the block expires', async () => {
+it('throttle: after N bad passwords from one address the right one from there is refused too, until the wait ends', async () => {
   await t.broker.close()
   t = await startTestBroker({ authThrottle: { maxFailures: 3, windowMs: 10_000, blockMs: 400 } })
   for (let i = 0; i < 3; i++) {
@@ -165,6 +165,10 @@ it('throttle: after N bad passwords the right one is refused too, until the bloc
   expect(await refusedCount(t.metrics, 'throttled')).toBe(1)
   expect(t.verifyCalls.length).toBe(verifiedBefore) // refused before the secret was checked
   expect(t.logLines.join('')).not.toContain(SECRETS['watch-1'])
+  // The log says what was throttled: this id, from this address, and for how long.
+  const throttledLine = t.logLines.find((l) => l.includes('"reason":"throttled"')) ?? ''
+  expect(JSON.parse(throttledLine)).toMatchObject({ deviceId: 'watch-1', remoteAddress: '127.0.0.1', scope: 'pair' })
+  expect(t.logLines.some((l) => l.includes('this id from this address waits'))).toBe(true)
 
   const blockedAt = Date.now()
   let client: MqttClient | undefined

@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config'
 /**
  * The cluster's auth backend endpoints (issue 7, item 3) over real HTTP: the request and
  * response shapes of EMQX 5's HTTP authentication / authorization and of mosquitto-go-auth's
- * http backend (params mode json), guarded by EG_BROKER_AUTH_SECRET.
+ * http backend (params mode json), guarded by EG_BROKER_AUTH_SECRET. Every failure path, in
+ * every shape each broker sends: broker-auth-fail-closed.test.ts (issue 13).
  */
 const SECRET = 'cluster-shared-secret-0123456789'
 const WORKER = { username: 'eg-worker', password: 'worker-password-xyz' }
@@ -34,13 +35,12 @@ describe('broker auth endpoints', () => {
     return { status: res.status, json: (await res.json()) as Record<string, unknown> }
   }
 
-  it('refuses callers without the shared secret (401), whatever they ask', async () => {
+  it('denies callers without the shared secret, whatever they ask, as each broker reads deny (issue 13)', async () => {
     const body = { clientid: watch.id, username: watch.id, password: watch.secret }
-    expect((await call('emqx/authn', body, {})).status).toBe(401)
+    expect(await call('emqx/authn', body, {})).toEqual({ status: 200, json: { result: 'deny', is_superuser: false } })
     const wrong = await call('emqx/authn', body, { 'x-eldergate-broker-secret': 'not-the-secret-at-all' })
-    expect(wrong.status).toBe(401)
-    expect((wrong.json.error as { code: string }).code).toBe('UNAUTHENTICATED')
-    expect((await call('mosquitto/user', body, {})).status).toBe(401)
+    expect(wrong).toEqual({ status: 200, json: { result: 'deny', is_superuser: false } })
+    expect((await call('mosquitto/user', body, {})).status).toBe(403)
   })
 
   it('accepts the secret as a header, as HTTP Basic password, or as ?secret= (mosquitto-go-auth sends no headers)', async () => {
@@ -55,7 +55,8 @@ describe('broker auth endpoints', () => {
     expect((await call('emqx/authn', { clientid: watch.id, username: watch.id, password: other.secret })).json).toEqual({ result: 'deny', is_superuser: false })
     // clientId = username = device id (DESIGN §3): another id as client id is refused.
     expect((await call('emqx/authn', { clientid: other.id, username: watch.id, password: watch.secret })).json.result).toBe('deny')
-    expect((await call('emqx/authn', { clientid: 'unknown-device', username: 'unknown-device', password: 'x' })).json.result).toBe('deny')
+    // Not ours: "ignore", for the next authenticator in EMQX's chain (none left: refused).
+    expect((await call('emqx/authn', { clientid: 'unknown-device', username: 'unknown-device', password: 'x' })).json.result).toBe('ignore')
     expect((await call('emqx/authn', { clientid: 'eg-worker-1', ...WORKER })).json).toEqual({ result: 'allow', is_superuser: true })
     expect((await call('emqx/authn', { clientid: 'eg-worker-1', username: WORKER.username, password: 'guess' })).json.result).toBe('deny')
   })
@@ -90,12 +91,10 @@ describe('broker auth endpoints', () => {
     expect(await acl(`eg/v1/${other.id}/event`, 2)).toBe(403)
   })
 
-  it('answers a malformed request with 400 and the failing fields', async () => {
+  it('denies a malformed request (go-auth reads any non-2xx as deny; a 400 would be "no match" for EMQX)', async () => {
     const res = await call('mosquitto/acl', { username: watch.id, clientid: watch.id, topic: 'x', acc: 9 })
-    expect(res.status).toBe(400)
-    const error = res.json.error as { code: string; fields: Array<{ path: string }> }
-    expect(error.code).toBe('VALIDATION_FAILED')
-    expect(error.fields.map((f) => f.path)).toContain('acc')
+    expect(res).toEqual({ status: 403, json: { ok: false, error: 'denied: missing_fields' } })
+    expect(await call('emqx/authz', { clientid: watch.id, username: watch.id, topic: 'x', action: 'delete' })).toEqual({ status: 200, json: { result: 'deny' } })
   })
 })
 

@@ -48,7 +48,7 @@ describe.each(backends)('authentication and roles on $name', (backend) => {
     expect((await api.app.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(token) })).statusCode).toBe(401)
   })
 
-  it('answers a wrong password with 401 BAD_CREDENTIALS and throttles repeated failures with 429', async () => {
+  it('answers a wrong password with 401 BAD_CREDENTIALS and makes that username wait at that address with 429', async () => {
     await userToken(api.app, admin, { username: 'throttled', role: 'operator' })
     for (let i = 0; i < 3; i++) {
       // From an address of its own: the per-address counter would otherwise block the other tests.
@@ -56,15 +56,17 @@ describe.each(backends)('authentication and roles on $name', (backend) => {
       expect(res.statusCode).toBe(401)
       expect(res.json().error.code).toBe('BAD_CREDENTIALS')
     }
-    // Blocked now, even with the right password: guessing during a block learns nothing.
-    const blocked = await api.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'throttled', password: 'throttled-password' } })
+    // That username from that address waits now, even with the right password: guessing
+    // during the wait learns nothing.
+    const blocked = await api.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.0.0.9', payload: { username: 'throttled', password: 'throttled-password' } })
     expect(blocked.statusCode).toBe(429)
     expect(blocked.json().error.code).toBe('TOO_MANY_ATTEMPTS')
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0)
-    // The guessing address is blocked for every username too.
+    // Only that pair (issue 13): the user from another address, and another user from the
+    // guessing address, log in at once (login-throttle.test.ts has the attacks themselves).
+    expect((await api.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'throttled', password: 'throttled-password' } })).statusCode).toBe(200)
     const sameAddress = await api.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.0.0.9', payload: { username: 'admin', password: ADMIN_PASSWORD } })
-    expect(sameAddress.statusCode).toBe(429)
-    expect((await api.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } })).statusCode).toBe(200)
+    expect(sameAddress.statusCode).toBe(200)
   })
 
   it('enforces roles: operators cannot manage users or police stations, police cannot list elders', async () => {

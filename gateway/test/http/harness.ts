@@ -24,8 +24,9 @@ export async function startApi(
 ): Promise<Api> {
   const opened = await backend.open()
   const { env, ...deps } = overrides
-  // Three failures trip the login throttle, so the throttle test stays short.
-  const config = loadConfig({ EG_LOG_LEVEL: 'silent', EG_AUTH_MAX_FAILURES: '3', ...env })
+  // Three failures trip the login throttle, so the throttle test stays short. Test webhooks
+  // point at the loopback, which DESIGN §4 refuses unless allowed.
+  const config = loadConfig({ EG_LOG_LEVEL: 'silent', EG_AUTH_MAX_FAILURES: '3', EG_WEBHOOK_ALLOW: '127.0.0.1/32,::1/128', ...env })
   const deviceAuth = createDeviceAuthenticator(opened.db, { cacheTtlMs: 60_000 })
   const boot = await ensureBootstrap(opened.db, { tenantName: 'county-a', adminPassword: ADMIN_PASSWORD })
   const app = await buildHttpApp({

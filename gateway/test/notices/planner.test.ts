@@ -83,7 +83,9 @@ describe.each(backends)('notice planner on $name', (backend) => {
       elderId,
       level: 'red',
       rule: 'money.bank_after_venue',
-      summary: alert.summary,
+      // Written for the station (zh-CN by default), from the rule and its evidence, in local time.
+      summary: '王秀英参加推销活动后前往银行（2026-03-01 17:00 (UTC+08:00)），疑似被骗转账。',
+      language: 'zh-CN',
       elder: { name: '王秀英', address: '城关镇幸福路 12 号', phone: '+86 138 0000 0000' },
       location: { lat: 31.3, lon: 121.6, at: new Date(PLANNED_AT - 60_000).toISOString(), source: 'watch', accuracyM: 30 },
       evidence: alert.evidence,

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage } from 'node:http'
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import { waitFor } from '../../../test/support/gateway'
 
 /**
@@ -13,6 +13,7 @@ export interface SseEvent {
 
 export interface SseStream {
   status: number
+  headers: IncomingHttpHeaders
   events: SseEvent[]
   comments: number
   /** Resolves when the server ends the stream or the connection fails. */
@@ -38,6 +39,7 @@ export async function openStream(baseUrl: string, opts: { token?: string; query?
   let endStream: () => void = () => undefined
   const stream: SseStream = {
     status: res.statusCode ?? 0,
+    headers: res.headers,
     events,
     comments: 0,
     ended: new Promise<void>((resolve) => {

@@ -56,7 +56,7 @@ describe('voice prompts over MQTT (real broker, intake, storage, HTTP)', () => {
   beforeAll(async () => {
     opened = await postgres.open()
     const { db } = opened
-    const config = loadConfig({ EG_LOG_LEVEL: 'silent' })
+    const config = loadConfig({ EG_LOG_LEVEL: 'silent', EG_WEBHOOK_ALLOW: '127.0.0.1/32' })
     const metrics = createMetrics()
     tenantId = (await ensureBootstrap(db, { tenantName: 'county-voice', adminPassword: 'admin-password-1' })).tenantId
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
@@ -127,9 +127,9 @@ describe('voice prompts over MQTT (real broker, intake, storage, HTTP)', () => {
   }
 
   /** A red alert through the outbox, as the rule engine's finding would make it (default: SOS). */
-  async function sos(elderId: string, deviceId: string, rule: Finding['rule'] = 'safety.sos'): Promise<string> {
+  async function sos(elderId: string, deviceId: string, rule: Finding['rule'] = 'safety.sos', level: Finding['level'] = 'red'): Promise<string> {
     const finding: Finding = {
-      rule, tenantId, elderId, level: 'red', dedupKey: `${rule}|${randomUUID()}`, ts: Date.now(),
+      rule, tenantId, elderId, level, dedupKey: `${rule}|${randomUUID()}`, ts: Date.now(),
       summary: 'SOS pressed', evidence: { deviceId, place: 'home' },
     }
     const [change] = await applyFindings(opened.db, [finding], effects)
@@ -202,8 +202,8 @@ describe('voice prompts over MQTT (real broker, intake, storage, HTTP)', () => {
   describe('routes', () => {
     it('sends an operator’s manual prompt, audited, not held back by the alert rate limit', async () => {
       const { elderId, watch } = await elderWithDevices('en')
-      // Four alert occasions in the hour: the fourth is held back (default 3 per hour).
-      for (const rule of ['safety.sos', 'safety.fall', 'absence.trip', 'money.bank_after_venue'] as const) await sos(elderId, watch.id, rule)
+      // Four yellow alert occasions in the hour: the fourth is held back (default 3 per hour; red never is).
+      for (const rule of ['venue.repeat', 'home.strangers', 'absence.long', 'absence.overnight'] as const) await sos(elderId, watch.id, rule, 'yellow')
       expect((await promptsOf(`elderId=${elderId}&deviceId=${watch.id}&status=suppressed`)).length).toBe(1)
       const watchDevice = await device(watch)
       const res = await api<{ commandId: string }>('POST', `/api/v1/devices/${watch.id}/voice`, { text: '  Please call your daughter.  ', priority: 'high' })

@@ -117,7 +117,7 @@ describe.each(backends)('voice prompts in storage ($name)', (backend) => {
       // An operator's manual prompt in the same hour is not an alert prompt.
       await insertPrompt(opened.db, {
         id: randomUUID(), tenantId, elderId, deviceId: watch, alertId: null, occasionId: null, origin: 'operator', requestedBy: 'op',
-        text: '您好', lang: 'zh-CN', priority: 'normal', status: 'queued', expiresAt: new Date(now + TTL), createdAt: new Date(now),
+        text: '您好', lang: 'zh-CN', priority: 'normal', status: 'queued', expiresAt: new Date(now + TTL), createdAt: new Date(now), ruleAt: new Date(now),
       })
       const rules = ['venue.repeat', 'absence.long', 'home.strangers', 'absence.overnight', 'device.removed']
       const alerts: Alert[] = []
@@ -133,9 +133,55 @@ describe.each(backends)('voice prompts in storage ($name)', (backend) => {
 
       // An hour after the first three, the elder may be prompted again.
       now = T0 + 3 * 60_000 + 3_600_000 + 1
-      const later = await alertFor(elderId, 'absence.trip', 'red')
+      const later = await alertFor(elderId, 'absence.trip', 'orange')
       await plan(planner, later)
       expect(await byAlert(later.id)).toEqual(['queued', 'queued'])
+    })
+
+    it('never holds back a red alert\'s prompt, however many the hour has had (DESIGN §5)', async () => {
+      const { elderId } = await elderWithDevices()
+      const planner = createVoicePlanner({ clock, maxPerHour: 1 })
+      const yellow = await alertFor(elderId, 'venue.repeat', 'yellow')
+      await plan(planner, yellow)
+      now += 60_000
+      const second = await alertFor(elderId, 'home.strangers', 'yellow')
+      await plan(planner, second)
+      const statuses = async (alertId: string) => (await prompts(elderId)).filter((p) => p.alertId === alertId).map((p) => p.status)
+      expect(await statuses(second.id)).toEqual(['suppressed', 'suppressed'])
+      for (const rule of ['safety.sos', 'safety.fall', 'absence.trip']) {
+        now += 60_000
+        const red = await alertFor(elderId, rule, 'red')
+        await plan(planner, red)
+        expect(await statuses(red.id)).toEqual(['queued', 'queued'])
+      }
+      // An orange alert that escalates to red speaks even though the hour is full.
+      const orange = await alertFor(elderId, 'device.removed', 'orange')
+      await plan(planner, orange)
+      expect(await statuses(orange.id)).toEqual(['suppressed', 'suppressed'])
+      await plan(planner, { ...orange, level: 'red' }, 'escalated')
+      expect((await statuses(orange.id)).sort()).toEqual(['queued', 'queued', 'suppressed', 'suppressed'])
+    })
+
+    it('counts the hourly limit and sets the expiry on the tenant\'s rule clock, not the wall clock', async () => {
+      const { elderId } = await elderWithDevices()
+      // EG_CLOCK=event: a replayed week runs in minutes of wall time; the rule clock is days ahead.
+      let ruleNow = Date.parse('2026-03-02T09:00:00Z')
+      const planner = createVoicePlanner({ clock, maxPerHour: 1, ruleClock: () => ruleNow })
+      const first = await alertFor(elderId, 'venue.repeat', 'yellow')
+      await plan(planner, first)
+      // Two hours later on the rule clock, one second later on the wall clock: not suppressed.
+      ruleNow += 2 * 3_600_000
+      now += 1_000
+      const second = await alertFor(elderId, 'home.strangers', 'yellow')
+      await plan(planner, second)
+      const rows = (await prompts(elderId)).filter((p) => p.alertId === second.id)
+      expect(rows.map((p) => p.status)).toEqual(['queued', 'queued'])
+      expect(rows.map((p) => p.expiresAt)).toEqual(rows.map(() => new Date(ruleNow + TTL).toISOString()))
+      // Ten minutes later on the rule clock: the hour holds one, so the next yellow waits.
+      ruleNow += 10 * 60_000
+      const third = await alertFor(elderId, 'absence.long', 'yellow')
+      await plan(planner, third)
+      expect((await prompts(elderId)).filter((p) => p.alertId === third.id).map((p) => p.status)).toEqual(['suppressed', 'suppressed'])
     })
   })
 
@@ -282,11 +328,27 @@ describe.each(backends)('voice prompts in storage ($name)', (backend) => {
       expect(broker.commandsTo(camera)).toEqual([])
     })
 
+    it('expires prompts on the tenant\'s rule clock: a replayed week does not keep a stale prompt', async () => {
+      const devices = await elderWithDevices()
+      let ruleNow = Date.parse('2026-03-02T09:00:00Z')
+      const ruled = createVoiceDispatcher({ db: opened.db, broker, logger: silentLogger, clock, ruleClock: () => ruleNow, sweepMs: 0 })
+      const planner = createVoicePlanner({ clock, ruleClock: () => ruleNow })
+      await plan(planner, await alertFor(devices.elderId, 'venue.repeat', 'yellow'))
+      // The wall clock stands still; the rule clock passes the expiry.
+      ruleNow += TTL + 1
+      broker.connected.add(devices.watch)
+      await ruled.sweep()
+      await ruled.idle()
+      expect(broker.sent).toEqual([])
+      expect((await prompts(devices.elderId)).map((p) => p.status)).toEqual(['expired', 'expired'])
+      await ruled.close()
+    })
+
     it('leaves suppressed prompts unsent', async () => {
       const devices = await elderWithDevices()
       broker.connected.add(devices.watch)
       const planner = createVoicePlanner({ clock, maxPerHour: 0 })
-      dispatcher.wake(await plan(planner, await alertFor(devices.elderId, 'safety.fall', 'red')))
+      dispatcher.wake(await plan(planner, await alertFor(devices.elderId, 'venue.repeat', 'yellow')))
       dispatcher.deviceConnected(devices.watch)
       await dispatcher.sweep()
       await dispatcher.idle()

@@ -35,7 +35,7 @@ export const evaluateCommand: Command = {
     background: { type: 'string', default: '20', value: 'n', help: 'elders with ordinary weeks (false alerts count against precision)' },
     flakiness: { type: 'string', default: '0.3', value: '0..1', help: 'chance per device-day of a link drop' },
     'police-port': { type: 'string', default: '0', value: 'port', help: 'port of the police/family receiver (0: any free port)' },
-    assert: { type: 'boolean', help: 'exit 1 when a rule is under recall 0.95 or precision 0.90' },
+    assert: { type: 'boolean', help: 'exit 1 when a rule is under recall 0.95 or precision 0.90, or a police notice is false' },
     json: { type: 'string', value: 'file', help: 'also write the scorecard as JSON' },
   },
   async run(values) {
@@ -86,6 +86,7 @@ export const evaluateCommand: Command = {
       }
       const failing = failingRules(result.card)
       if (values.assert === true && failing.length > 0) throw new Error(`${failing.length} rule target(s) missed: ${failing.map((f) => `${f.rule} ${f.reason}`).join('; ')}`)
+      if (values.assert === true && result.notices.falsePolice > 0) throw new Error(`${result.notices.falsePolice} police notice(s) for rules the elders must not raise`)
       if (values.assert === true && result.interrupted) throw new Error('interrupted: a partial week proves nothing')
     } finally {
       progress.done()

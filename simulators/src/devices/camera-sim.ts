@@ -49,7 +49,10 @@ export class CameraSim implements DeviceSim {
     }
 
     const sampleTimes: number[] = []
-    for (let t = plan.start + Math.round(rng.range(0, 60)) * SECOND_MS; t < plan.end; t += period) sampleTimes.push(t)
+    // Each camera keeps its own phase, day after day: a town whose devices all report on the
+    // same minute gives an event-time gateway (EG_CLOCK=event) a clock that moves in jumps.
+    const phase = Rng.for(this.seed, 'camera-phase', this.elder.key).int(0, Math.max(0, Math.round(period / SECOND_MS) - 1)) * SECOND_MS
+    for (let t = plan.start + phase; t < plan.end; t += period) sampleTimes.push(t)
     // A report just after each change, so a short visit is never missed between periods.
     for (const m of moments) if (m.at + 90 * SECOND_MS < plan.end) sampleTimes.push(m.at + 90 * SECOND_MS)
     sampleTimes.sort((a, b) => a - b)

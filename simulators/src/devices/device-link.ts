@@ -6,7 +6,9 @@ import { topicOf, type Connector, type DeviceCredentialsForLink, type LinkTransp
  * is down (a planned drop or a real loss) readings and events are kept in order and uploaded
  * on reconnect as one JSON array per topic (DESIGN §3 "buffered upload", ≤ 5,000 per array);
  * `online` is published retained on every connect, `offline` is the will; voice commands are
- * acknowledged `delivered` at once and `played` after the prompt has been spoken.
+ * acknowledged `delivered` at once and `played` after the prompt has been spoken. A watch in
+ * power saving keeps its link down and calls wake() then upload() on its schedule: connect,
+ * upload, drop.
  */
 export interface LinkStats {
   published: number
@@ -35,6 +37,14 @@ export interface LinkOptions {
   retryMs?: number
   onCommand?: (deviceId: string, command: VoiceCommand) => void
   onError?: (deviceId: string, err: Error) => void
+  /**
+   * Awaited before a power-saving upload goes out, with the run's clock held (TownSim: until no
+   * device has a publish in flight). Under EG_CLOCK=event the gateway stamps an upload's arrival
+   * with the newest event time it has processed: an upload read while the gateway still works
+   * off a backlog would be stamped minutes early, and the next one minutes "late" — silence
+   * that a real watch, whose gateway lags by milliseconds, never shows.
+   */
+  beforeUpload?: () => Promise<void>
 }
 
 /** DESIGN §3: a buffered upload holds at most 5,000 readings. */
@@ -48,6 +58,13 @@ export class DeviceLink {
   private buffer: DeviceMessage[] = []
   private readonly inflight = new Set<Promise<void>>()
   private reconnecting: Promise<void> | undefined
+  /** Power-saving uploads, chained: one radio, so they go out one after another, in order. */
+  private bursts: Promise<void> = Promise.resolve()
+  private burstsPending = 0
+  /** The connection a wake() opened for the next upload (undefined inside: it failed). */
+  private woken: Promise<LinkTransport | undefined> | undefined
+  /** Uploads handed to upload() whose arrays are not yet on the wire. */
+  private unsent = 0
 
   constructor(
     readonly device: DeviceCredentialsForLink,
@@ -61,6 +78,15 @@ export class DeviceLink {
 
   get bufferedCount(): number {
     return this.buffer.length
+  }
+
+  /**
+   * Whether an upload is waiting for its connection. The run's clock holds still meanwhile:
+   * readings other devices record later must not reach the gateway before this upload does
+   * only because its handshake took wall milliseconds (event minutes at ×2000).
+   */
+  get uploading(): boolean {
+    return this.unsent > 0
   }
 
   async connect(): Promise<void> {
@@ -101,13 +127,73 @@ export class DeviceLink {
     if (!this.plannedDown) return
     this.plannedDown = false
     this.stats.reconnects++
+    // A connection woken for an upload that will not come now carries everything kept.
+    if (this.woken) this.upload(Infinity)
+    // Uploads already under way go first: what they carry is older than what is left.
+    await this.bursts
     await this.reconnect()
+  }
+
+  /**
+   * A power-saving watch waking its radio for the next upload: the connection is opened now so
+   * that upload() publishes at once, and the run's clock, which waits at an upload until it is
+   * on the wire, seldom waits for a handshake.
+   */
+  wake(): void {
+    if (this.up || this.woken) return
+    this.woken = this.chain(() => this.open())
+  }
+
+  /**
+   * A power-saving upload while the link is down: send what was kept up to event time `upTo`
+   * as arrays on the woken connection (or a new one), then drop it. Which messages go is
+   * decided now, in event time; only the network part runs later.
+   */
+  upload(upTo: number): void {
+    if (this.up) {
+      // Connected anyway (a test, or a habit without sleep): it all went out live; retry the rest.
+      this.flush()
+      return
+    }
+    const kept = this.buffer.sort((a, b) => a.ts - b.ts)
+    const cut = kept.findIndex((m) => m.ts > upTo)
+    const batch = cut < 0 ? kept : kept.slice(0, cut)
+    this.buffer = cut < 0 ? [] : kept.slice(cut)
+    const woken = this.woken
+    this.woken = undefined
+    // Nothing kept (a dead watch): nothing to connect for.
+    if (batch.length === 0 && !woken) return
+    this.unsent++
+    void this.chain(async () => {
+      let acked: Promise<unknown> = Promise.resolve()
+      let transport: LinkTransport | undefined
+      try {
+        transport = woken ? await woken : await this.open()
+        if (transport) await this.opts.beforeUpload?.()
+        // No connection this time: the batch waits for the next upload, as on a real watch.
+        if (!transport) this.buffer.push(...batch)
+        else acked = Promise.all(this.publishArrays(transport, batch, () => true))
+      } finally {
+        this.unsent--
+      }
+      if (!transport) return
+      // Dropped once the PUBACKs are in: a QoS 1 publish cut off before its PUBACK is not sent.
+      await acked
+      if (this.transport === transport) this.transport = undefined
+      this.stats.drops++
+      transport.drop()
+    })
+  }
+
+  /** Resolves when the publishes in flight now (not power-saving uploads) are acknowledged or failed. */
+  async idle(): Promise<void> {
+    if (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 
   /** Resolves when every publish so far has been acknowledged (PUBACK) or failed. */
   async settled(): Promise<void> {
-    while (this.inflight.size > 0 || this.reconnecting) {
-      await Promise.allSettled([...this.inflight, this.reconnecting])
+    while (this.inflight.size > 0 || this.reconnecting || this.burstsPending > 0) {
+      await Promise.allSettled([...this.inflight, this.reconnecting, this.bursts])
     }
   }
 
@@ -146,21 +232,58 @@ export class DeviceLink {
     if (!transport || this.buffer.length === 0) return
     const kept = this.buffer.sort((a, b) => a.ts - b.ts)
     this.buffer = []
+    // In flight when the plug was pulled on purpose: expected, not worth reporting.
+    for (const p of this.publishArrays(transport, kept, () => !this.plannedDown)) this.track(p)
+  }
+
+  /** Power-saving steps run one after another (one radio): uploads arrive in order. */
+  private chain<T>(step: () => Promise<T>): Promise<T> {
+    this.burstsPending++
+    const done = this.bursts.then(step).finally(() => {
+      this.burstsPending--
+    })
+    this.bursts = done.then(
+      () => undefined,
+      () => undefined,
+    )
+    return done
+  }
+
+  /** A connection of its own for one power-saving upload; undefined when it cannot be had. */
+  private async open(): Promise<LinkTransport | undefined> {
+    try {
+      if (this.closing) throw new Error('link closed')
+      const transport = await this.connector(this.device, { onCommand: (payload) => this.handleCommand(payload) })
+      // Commands that arrive while connected are acknowledged on this connection.
+      this.transport = transport
+      this.stats.reconnects++
+      this.track(transport.publish(topicOf(this.device.id, 'status'), 'online', { qos: 1, retain: true }))
+      return transport
+    } catch (err) {
+      this.opts.onError?.(this.device.id, err as Error)
+      return undefined
+    }
+  }
+
+  /** Publishes messages as arrays (≤ MAX_UPLOAD each), readings then events; a failed array goes back to the buffer. */
+  private publishArrays(transport: LinkTransport, kept: readonly DeviceMessage[], report: () => boolean): Promise<void>[] {
+    const sent: Promise<void>[] = []
     for (const channel of ['telemetry', 'event'] as const) {
       const bodies = kept.filter((m) => m.channel === channel)
       for (let i = 0; i < bodies.length; i += MAX_UPLOAD) {
         const chunk = bodies.slice(i, i + MAX_UPLOAD)
         this.stats.uploads++
         this.stats.published += chunk.length
-        this.track(
+        sent.push(
           transport.publish(topicOf(this.device.id, channel), JSON.stringify(chunk.map((m) => m.body)), { qos: 1 }).catch((err: Error) => {
             this.stats.publishErrors++
             this.buffer.push(...chunk)
-            if (!this.plannedDown) this.opts.onError?.(this.device.id, err)
+            if (report()) this.opts.onError?.(this.device.id, err)
           }),
         )
       }
     }
+    return sent
   }
 
   private lost(transport: LinkTransport, reason: string): void {

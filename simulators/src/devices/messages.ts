@@ -44,9 +44,20 @@ export interface Outage {
   to: number
 }
 
+/**
+ * A power-saving upload: at event time `at` the device connects and sends what it recorded up
+ * to `upTo` (`at` > `upTo` when the upload is late), then disconnects again.
+ */
+export interface Upload {
+  at: number
+  upTo: number
+}
+
 export interface DeviceDay {
   messages: DeviceMessage[]
   outages: Outage[]
+  /** Present for a device in power saving: its link is down but for these uploads. */
+  uploads?: Upload[]
 }
 
 /**

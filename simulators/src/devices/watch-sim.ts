@@ -4,21 +4,26 @@ import { Rng } from '../core/prng'
 import type { Activity, DayPlan, WatchState } from '../routine/plan'
 import type { TownElder } from '../town/town'
 import { orderMessages, planOutages, type DeviceDay, type DeviceMessage, type DeviceSim, type WatchReadingBody } from './messages'
+import { UploadPlanner, withDeadLinks, type WatchHabit } from './upload-plan'
 
 /**
  * A cheap smartwatch on an elder's wrist: a fix every few minutes (more often on the move),
  * heart rate and steps while worn, a battery that drains by day and charges overnight — unless
  * the elder forgets — and the removed / worn / low_battery / power_off events that go with it.
- * State (battery, power) carries from day to day, so days must be simulated in order.
+ * In power saving (`habit`) it records a fix on a timer and its link sleeps between uploads.
+ * State (battery, power, the upload schedule) carries from day to day, so days must be
+ * simulated in order.
  */
 export interface WatchOptions {
-  /** Chance per day of a link outage (0–1). */
+  /** Chance per day of a link outage (0–1); a power-saving watch has none (its link sleeps anyway). */
   flakiness?: number
   startBattery?: number
+  habit?: WatchHabit
 }
 
 /** Sampling period by activity: a sleeping elder needs no minute-by-minute track. */
-function periodMs(a: Activity): number {
+function periodMs(a: Activity, habit: WatchHabit): number {
+  if (habit.fixEveryMs !== undefined) return habit.fixEveryMs
   if (a.kind === 'sleep') return 10 * MINUTE_MS
   if (a.kind === 'travel') return 1 * MINUTE_MS
   if (a.place.kind === 'home') return 5 * MINUTE_MS
@@ -37,6 +42,10 @@ const EFFORT: Partial<Record<Activity['kind'], { steps: number; hr: number }>> =
 
 /** Battery per hour by watch state (cheap watches: about 16 h of GPS tracking a charge). */
 const BATTERY_PER_HOUR: Record<WatchState, number> = { worn: -3.5, off_wrist: -1.5, charging: 30 }
+/** GPS and radio dominate the drain: a fix every 10 min and a sleeping link last 2–3 days. */
+const POWER_SAVING_DRAIN = 0.4
+/** What makes a watch connect at once, whatever its upload schedule. */
+const ALARMS: ReadonlySet<string> = new Set(['sos', 'fall'])
 
 export class WatchSim implements DeviceSim {
   readonly kind = 'watch' as const
@@ -45,6 +54,10 @@ export class WatchSim implements DeviceSim {
   private lowReported = false
   private watchState: WatchState = 'charging'
   private lastTs: number | undefined
+  private readonly habit: WatchHabit
+  private readonly uploads: UploadPlanner | undefined
+  /** Offset of the day's first sample: watches are not all switched on at the same minute. */
+  private readonly phaseMs: number
 
   constructor(
     readonly elder: TownElder,
@@ -52,6 +65,10 @@ export class WatchSim implements DeviceSim {
     private readonly opts: WatchOptions = {},
   ) {
     this.battery = opts.startBattery ?? 100
+    this.habit = opts.habit ?? {}
+    this.phaseMs = Rng.for(seed, 'watch-phase', elder.key).int(0, 599) * SECOND_MS
+    const every = this.habit.uploadEveryMs
+    this.uploads = every === undefined ? undefined : new UploadPlanner(every, Rng.for(seed, 'watch-uploads', elder.key), this.habit.lateMs, this.habit.deadLinks)
   }
 
   simulateDay(plan: DayPlan): DeviceDay {
@@ -59,7 +76,7 @@ export class WatchSim implements DeviceSim {
     const messages: DeviceMessage[] = []
     let steps = 0
     let spot: { activity: Activity; at: LatLon } | undefined
-    let t = plan.start
+    let t = plan.start + this.phaseMs
     const planted = [...plan.events].sort((a, b) => a.at - b.at)
     const emitPlanted = (until: number) => {
       while (planted.length > 0 && (planted[0]?.at ?? Infinity) <= until) {
@@ -72,7 +89,9 @@ export class WatchSim implements DeviceSim {
     }
     for (const activity of plan.activities) {
       const effort = EFFORT[activity.kind] ?? { steps: 15, hr: 8 }
-      for (; t < activity.end; t += periodMs(activity) + Math.round(rng.range(-10, 10)) * SECOND_MS) {
+      // A power-saving watch samples on a timer (no jitter); the ordinary one by activity.
+      const step = () => periodMs(activity, this.habit) + (this.habit.fixEveryMs === undefined ? Math.round(rng.range(-10, 10)) * SECOND_MS : 0)
+      for (; t < activity.end; t += step()) {
         emitPlanted(t)
         const state = this.stateAt(activity)
         if (state !== this.watchState) {
@@ -85,7 +104,7 @@ export class WatchSim implements DeviceSim {
         if (!this.powered) continue
         if (!spot || spot.activity !== activity) spot = { activity, at: this.spotIn(rng, activity) }
         const worn = state === 'worn'
-        if (worn) steps += Math.max(0, Math.round((effort.steps * periodMs(activity)) / MINUTE_MS + rng.normal(0, 3)))
+        if (worn) steps += Math.max(0, Math.round((effort.steps * periodMs(activity, this.habit)) / MINUTE_MS + rng.normal(0, 3)))
         const truth = activity.kind === 'travel' && activity.to ? interpolate(activity.place, activity.to, (t - activity.start) / (activity.end - activity.start)) : spot.at
         const reading: WatchReadingBody = { ts: t, ...this.fix(rng, truth, activity), steps, bat: Math.round(this.battery), worn }
         if (worn) reading.hr = Math.round(this.elder.profile.restingHr + effort.hr + rng.normal(0, 3))
@@ -93,7 +112,18 @@ export class WatchSim implements DeviceSim {
       }
     }
     emitPlanted(plan.end)
-    return { messages: orderMessages(messages), outages: planOutages(Rng.for(this.seed, 'watch-link', this.elder.key, plan.date), plan.start, plan.end, this.opts.flakiness ?? 0.3) }
+    return this.deliver(plan, orderMessages(messages))
+  }
+
+  /** How the day's messages leave the watch: live over a flaky link, or in power-saving uploads. */
+  private deliver(plan: DayPlan, messages: DeviceMessage[]): DeviceDay {
+    const dead = this.habit.deadLinks ?? []
+    if (this.uploads) {
+      const alarms = messages.filter((m) => m.channel === 'event' && ALARMS.has(m.body.type)).map((m) => m.ts)
+      return { messages, outages: [], uploads: this.uploads.planDay(plan.start, plan.end, alarms) }
+    }
+    const flaky = planOutages(Rng.for(this.seed, 'watch-link', this.elder.key, plan.date), plan.start, plan.end, this.opts.flakiness ?? 0.3)
+    return { messages, outages: dead.length > 0 ? withDeadLinks(flaky, dead, plan.start, plan.end) : flaky }
   }
 
   /**
@@ -113,7 +143,8 @@ export class WatchSim implements DeviceSim {
   private drain(state: WatchState, activity: Activity, t: number, messages: DeviceMessage[]): void {
     const hours = this.lastTs === undefined ? 0 : (t - this.lastTs) / HOUR_MS
     this.lastTs = t
-    const rate = BATTERY_PER_HOUR[state] * (state === 'worn' && activity.kind === 'travel' ? 1.3 : 1)
+    const saving = state !== 'charging' && this.habit.fixEveryMs !== undefined ? POWER_SAVING_DRAIN : 1
+    const rate = BATTERY_PER_HOUR[state] * (state === 'worn' && activity.kind === 'travel' ? 1.3 : 1) * saving
     this.battery = Math.max(0, Math.min(100, this.battery + rate * hours))
     if (state === 'charging') {
       this.lowReported = this.lowReported && this.battery < 20

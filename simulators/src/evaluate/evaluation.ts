@@ -9,7 +9,7 @@ import { groundTruth, plantRoutines, prepareTown, registerExpectedAway, type Ass
 import { generateTown } from '../town/generate'
 import { seedTown } from '../town/seed'
 import { Town } from '../town/town'
-import { score, type Scorecard } from './score'
+import { forbidden, score, type Scorecard } from './score'
 import { fetchAlerts, metric, waitUntilSettled, type AlertRecord } from './settle'
 
 /**
@@ -48,7 +48,8 @@ export interface EvaluationResult {
   alerts: AlertRecord[]
   run: RunSummary
   town: Town
-  notices: { police: number; family: number; byRule: Record<string, number> }
+  /** falsePolice: police notices for a rule the elder must not raise (the costliest false alarm). */
+  notices: { police: number; family: number; byRule: Record<string, number>; falsePolice: number }
   voice: { received: number; acksSent: number; playedAtGateway: number }
   settleMs: number
   interrupted: boolean
@@ -120,10 +121,15 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationResul
     const card = score(truths, alerts.map((a) => ({ id: a.id, elderId: a.elderId, rule: a.rule, level: a.level, firstAt: Date.parse(a.firstAt), summary: a.summary })))
     const byRule: Record<string, number> = {}
     for (const n of receiver.notices) if (n.audience === 'police') byRule[n.rule] = (byRule[n.rule] ?? 0) + 1
+    const truthOf = new Map(truths.map((t) => [t.elderId, t]))
+    const falsePolice = receiver.notices.filter((n) => {
+      const truth = n.elderId === undefined ? undefined : truthOf.get(n.elderId)
+      return n.audience === 'police' && truth !== undefined && forbidden(truth, n.rule)
+    }).length
     const final = sim.summary()
     return {
       card, truths, alerts, run, town, settleMs, interrupted,
-      notices: { police: receiver.notices.filter((n) => n.audience === 'police').length, family: receiver.notices.filter((n) => n.audience === 'family').length, byRule },
+      notices: { police: receiver.notices.filter((n) => n.audience === 'police').length, family: receiver.notices.filter((n) => n.audience === 'family').length, byRule, falsePolice },
       voice: { received: final.commands, acksSent: final.acks, playedAtGateway: await metric(opts.httpUrl, 'eg_voice_prompt_transitions_total', 'status="played"') },
     }
   } finally {

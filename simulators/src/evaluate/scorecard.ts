@@ -63,9 +63,11 @@ export function formatScorecard(result: EvaluationResult, opts: { set: string; s
   const byRule = Object.entries(result.notices.byRule).map(([r, n]) => `${r} ${n}`).join(', ')
   lines.push(
     `police notices received   ${result.notices.police}${byRule ? ` (${byRule})` : ''}; family notices ${result.notices.family}`,
+    `false police notices      ${result.notices.falsePolice} (for a rule the elder must not raise)`,
     `voice prompts             ${result.voice.received} received by devices, ${result.voice.playedAtGateway} acknowledged as played at the gateway (${result.voice.acksSent} acks sent)`,
   )
-  const failing = failingRules(card)
-  lines.push(failing.length === 0 ? `targets                   every rule at recall ≥ ${RECALL_TARGET} and precision ≥ ${PRECISION_TARGET}` : `BELOW TARGET              ${failing.map((f) => `${f.rule}: ${f.reason}`).join('; ')}`)
+  const failing = failingRules(card).map((f) => `${f.rule}: ${f.reason}`)
+  if (result.notices.falsePolice > 0) failing.push(`${result.notices.falsePolice} false police notice(s)`)
+  lines.push(failing.length === 0 ? `targets                   every rule at recall ≥ ${RECALL_TARGET} and precision ≥ ${PRECISION_TARGET}, no false police notice` : `BELOW TARGET              ${failing.join('; ')}`)
   return lines.join('\n')
 }

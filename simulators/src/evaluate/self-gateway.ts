@@ -23,6 +23,9 @@ export async function startSelfGateway(opts: { httpPort?: number; mqttPort?: num
   // Embedded storage always: never write a simulated week into a configured database.
   const { DATABASE_URL: _ignored, ...inherited } = process.env
   const config = loadConfig({
+    // The simulated police station and family receivers listen on this machine (DESIGN §4
+    // refuses loopback webhooks unless allowed); an EG_WEBHOOK_ALLOW of the caller's wins.
+    EG_WEBHOOK_ALLOW: '127.0.0.1/32,::1/128',
     ...inherited,
     EG_DATA_DIR: 'memory://',
     EG_CLOCK: 'event',

@@ -3,7 +3,9 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser'
 /**
  * A notice as the station reads it, from the JSON body (format json) or an OASIS CAP 1.2
  * alert (format cap, application/cap+xml). CAP carries the eldergate fields as
- * <parameter> valueName/value pairs and the words in <headline>/<description>.
+ * <parameter> valueName/value pairs and the words in <headline>/<description>, in the
+ * language <language> names; <areaDesc> says what the <circle> is (a venue, the home, a watch
+ * fix N km from home); <contact> is the operating centre to call back, not the elder.
  */
 export interface ReceivedNotice {
   noticeId: string
@@ -16,6 +18,14 @@ export interface ReceivedNotice {
   receiptUrl?: string
   location?: { lat: number; lon: number }
   sentAt?: string
+  /** The language the words are in (JSON `language`, CAP <language>). */
+  language?: string
+  /** The time the notice is about, local with its offset (JSON `summaryLocalTime`, CAP parameter `eventTime`). */
+  localTime?: string
+  /** What the position is (JSON `location.description`, CAP <areaDesc>). */
+  place?: string
+  /** Who to call back about the notice (CAP <contact>: the operating centre). */
+  contact?: string
 }
 
 export class NoticeParseError extends Error {}
@@ -39,6 +49,9 @@ export function parseJsonNotice(body: string): ReceivedNotice {
   const receiptUrl = text(doc.receiptUrl)
   const sentAt = text(doc.sentAt)
   const elderId = text(doc.elderId)
+  const language = text(doc.language)
+  const localTime = text(doc.summaryLocalTime)
+  const place = text(location.description)
   return {
     noticeId, format: 'json',
     level: text(doc.level) ?? '?', rule: text(doc.rule) ?? '?',
@@ -46,6 +59,9 @@ export function parseJsonNotice(body: string): ReceivedNotice {
     ...(elderId ? { elderId } : {}),
     ...(receiptUrl ? { receiptUrl } : {}),
     ...(sentAt ? { sentAt } : {}),
+    ...(language ? { language } : {}),
+    ...(localTime ? { localTime } : {}),
+    ...(place ? { place } : {}),
     ...(typeof location.lat === 'number' && typeof location.lon === 'number' ? { location: { lat: location.lat, lon: location.lon } } : {}),
   }
 }
@@ -74,15 +90,22 @@ export function parseCapNotice(body: string): ReceivedNotice {
     if (name) params.set(name, text(p.value) ?? '')
   }
   const headline = text(info.headline) ?? ''
-  // Headline: "RED: <event> — <elder name>"; the elder's name is after the dash.
-  const elderName = headline.includes(' — ') ? headline.slice(headline.lastIndexOf(' — ') + 3) : '?'
+  // The elderName parameter; older gateways only had it in the headline, after the last " — ".
+  const elderName = params.get('elderName') || (headline.includes(' — ') ? headline.slice(headline.lastIndexOf(' — ') + 3) : '?')
   const description = text(info.description) ?? ''
-  const circle = text(((((info.area as Json[] | undefined) ?? [])[0]?.circle as unknown[] | undefined) ?? [])[0])
+  const area = ((info.area as Json[] | undefined) ?? [])[0]
+  const circle = text(((area?.circle as unknown[] | undefined) ?? [])[0])
   const [latLon] = circle?.split(' ') ?? []
   const [lat, lon] = latLon?.split(',').map(Number) ?? []
-  const receiptUrl = params.get('receiptUrl') || text(info.web)
+  // <web> is for people (the board), not the receipt; older gateways put the receipt URL there.
+  const web = text(info.web)
+  const receiptUrl = params.get('receiptUrl') || (web?.endsWith('/receipt') ? web : undefined)
   const elderId = params.get('elderId')
   const sentAt = text(alert.sent)
+  const language = text(info.language)
+  const localTime = params.get('eventTime')
+  const place = text(area?.areaDesc)
+  const contact = text(info.contact)
   return {
     noticeId: params.get('noticeId') || identifier, format: 'cap',
     level: params.get('level') || text(info.severity) || '?',
@@ -91,6 +114,10 @@ export function parseCapNotice(body: string): ReceivedNotice {
     ...(elderId ? { elderId } : {}),
     ...(receiptUrl ? { receiptUrl } : {}),
     ...(sentAt ? { sentAt } : {}),
+    ...(language ? { language } : {}),
+    ...(localTime ? { localTime } : {}),
+    ...(place ? { place } : {}),
+    ...(contact ? { contact } : {}),
     ...(lat !== undefined && lon !== undefined && Number.isFinite(lat) && Number.isFinite(lon) ? { location: { lat, lon } } : {}),
   }
 }

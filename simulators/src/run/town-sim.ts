@@ -3,6 +3,7 @@ import { DAY_MS, localMidnight, VirtualClock } from '../core/clock'
 import { CameraSim } from '../devices/camera-sim'
 import { DeviceLink, type VoiceCommand } from '../devices/device-link'
 import { mqttConnector, type Connector } from '../devices/transport'
+import type { WatchHabit } from '../devices/upload-plan'
 import { WatchSim } from '../devices/watch-sim'
 import { ElderRoutine, type RoutineOptions } from '../routine/elder-routine'
 import { endPlace, type DayPlan } from '../routine/plan'
@@ -75,14 +76,16 @@ export class TownSim {
   private timer: NodeJS.Timeout | undefined
   private finished: Promise<RunSummary> | undefined
   private wallStarted = 0
+  private readonly flakiness: number
 
   constructor(private readonly opts: TownSimOptions) {
     opts.town.requireSeeded()
     this.start = opts.start ?? defaultStart(opts.days, opts.town.file.utcOffsetMin)
     this.end = this.start + opts.days * DAY_MS
     const connector = opts.connector ?? mqttConnector(opts.mqttUrl)
-    const flaky = opts.flakiness ?? 0.3
-    const linkOpts = { clock: () => this.now(), ...(opts.onCommand ? { onCommand: opts.onCommand } : {}), ...(opts.onError ? { onError: opts.onError } : {}) }
+    this.flakiness = opts.flakiness ?? 0.3
+    const flaky = this.flakiness
+    const linkOpts = { clock: () => this.now(), beforeUpload: () => this.gatewayCaughtUp(), ...(opts.onCommand ? { onCommand: opts.onCommand } : {}), ...(opts.onError ? { onError: opts.onError } : {}) }
     this.runs = opts.town.elders.map((elder) => ({
       elder,
       routine: new ElderRoutine(opts.town, elder, opts.seed, opts.routine),
@@ -93,15 +96,36 @@ export class TownSim {
     }))
   }
 
-  /** The elder's routine: call `.override(dates, fn)` before start() to plant a scenario. */
-  routine(elderKey: string): ElderRoutine {
-    const run = this.runs.find((r) => r.elder.key === elderKey || r.elder.id === elderKey)
-    if (!run) throw new Error(`no elder ${elderKey} in the run`)
-    return run.routine
+  /**
+   * How the elder's watch records and delivers (power saving, late uploads, a dead link): a
+   * scenario's `elder.watch`. Before startRun(): the watch's state runs from the first day.
+   */
+  setWatchHabit(elderKey: string, habit: WatchHabit): void {
+    if (this.clock) throw new Error('setWatchHabit() must come before startRun()')
+    const run = this.runOf(elderKey)
+    run.watch = new DeviceTimeline(new WatchSim(run.elder, this.opts.seed, { flakiness: this.flakiness, habit }), run.watch.link)
   }
 
+  /** The elder's routine: call `.override(dates, fn)` before start() to plant a scenario. */
+  routine(elderKey: string): ElderRoutine {
+    return this.runOf(elderKey).routine
+  }
+
+  private runOf(elderKey: string): ElderRun {
+    const run = this.runs.find((r) => r.elder.key === elderKey || r.elder.id === elderKey)
+    if (!run) throw new Error(`no elder ${elderKey} in the run`)
+    return run
+  }
+
+  /**
+   * Event time: the virtual clock, held at a power-saving watch's upload until the upload is on
+   * the wire (see DeviceLink.uploading), so no device's later readings overtake it.
+   */
   now(): number {
-    return this.clock ? Math.min(this.clock.now(), this.end) : this.start
+    if (!this.clock) return this.start
+    let now = Math.min(this.clock.now(), this.end)
+    for (const run of this.runs) now = Math.min(now, run.watch.holdAt)
+    return now
   }
 
   get links(): DeviceLink[] {
@@ -172,6 +196,11 @@ export class TownSim {
       eventTo: this.now(),
       wallMs: this.wallStarted ? Date.now() - this.wallStarted : 0,
     }
+  }
+
+  /** Resolves once every device's publishes so far are acknowledged: the gateway has read them all. */
+  private async gatewayCaughtUp(): Promise<void> {
+    await Promise.all(this.links.map((l) => l.idle()))
   }
 
   /** Plans the elder's next day once the clock is within a day of it. */

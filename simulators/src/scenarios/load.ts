@@ -3,7 +3,7 @@ import { basename, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
 import { knownPlaceRef } from './places'
-import { archetypeFile, clockMinutes, scenarioFile, type Archetype, type ScenarioFile } from './schema'
+import { archetypeFile, scenarioFile, type Archetype, type ScenarioFile } from './schema'
 
 /**
  * Loading and checking scenario files. A bad file is refused with every problem named by its
@@ -59,8 +59,8 @@ function meaningProblems(s: ScenarioFile, archetypes: Record<string, Archetype>,
     if (prev !== undefined) problems.push(`days[${i}].days: day ${n} is also overridden by days[${prev}]`)
     seen.set(n, i)
   }))
-  s.expectedAway.forEach((a, i) => {
-    if (a.to.day * 1440 + clockMinutes(a.to.time) <= a.from.day * 1440 + clockMinutes(a.from.time)) problems.push(`expectedAway[${i}].to: must be after from`)
+  s.elder.watch?.deadLink?.forEach((w, i) => {
+    if (days !== undefined && w.to.day > days) problems.push(`elder.watch.deadLink[${i}].to.day: day ${w.to.day} is after the run's last day (${days})`)
   })
   s.expect.forEach((e, i) => {
     if (s.mustNot.includes(e.rule)) problems.push(`expect[${i}].rule: ${e.rule} is also in mustNot`)
@@ -131,6 +131,7 @@ export function daysNeeded(scenarios: readonly Scenario[]): number {
     for (const d of s.days) last = Math.max(last, ...d.days)
     for (const e of s.expect) last = Math.max(last, e.at.day)
     for (const a of s.expectedAway) last = Math.max(last, a.to.day)
+    for (const w of s.elder.watch?.deadLink ?? []) last = Math.max(last, w.to.day)
   }
   return last
 }

@@ -2,12 +2,13 @@ import { DAY_MS, localDate, MINUTE_MS } from '../core/clock'
 import { Rng } from '../core/prng'
 import type { GatewayApi } from '../core/api-client'
 import type { OverrideContext } from '../routine/elder-routine'
+import type { WatchHabit } from '../devices/upload-plan'
 import type { DayPlan, PlannedEvent } from '../routine/plan'
 import type { TownSim } from '../run/town-sim'
 import type { Town, TownElder, TownFile } from '../town/town'
 import { locate, pointFrom, resolvePlace, scenarioPlaceKey } from './places'
 import type { Scenario } from './load'
-import { clockMinutes, durationMs, type DayOverride, type Level } from './schema'
+import { clockMinutes, durationMs, type DayOverride, type Level, type WatchHabitSpec } from './schema'
 
 /**
  * Planting scenarios: before seeding, shape the elder (archetype, home, the scenario's own
@@ -99,14 +100,25 @@ export async function registerExpectedAway(api: GatewayApi, town: Town, assignme
   }
 }
 
-/** Overrides the scenario days of each assigned elder's routine (before sim.startRun()). */
+/** Overrides the scenario days of each assigned elder's routine, and the watch's habits (before sim.startRun()). */
 export function plantRoutines(sim: TownSim, town: Town, assignments: readonly Assignment[]): void {
   for (const { scenario, elderKey } of assignments) {
     const elder = town.elder(elderKey)
+    if (scenario.elder.watch) sim.setWatchHabit(elderKey, watchHabit(scenario.elder.watch, sim.start))
     for (const override of scenario.days) {
       const dates = override.days.map((d) => localDate(sim.start + (d - 1) * DAY_MS + DAY_MS / 2, town.file.utcOffsetMin))
       sim.routine(elderKey).override(dates, (ctx) => planFor(ctx, town, elder, override))
     }
+  }
+}
+
+/** A scenario's `elder.watch` in absolute event times for a run starting at local midnight `start`. */
+export function watchHabit(spec: WatchHabitSpec, start: number): WatchHabit {
+  return {
+    ...(spec.fixEveryMin !== undefined ? { fixEveryMs: spec.fixEveryMin * MINUTE_MS } : {}),
+    ...(spec.uploadEveryMin !== undefined ? { uploadEveryMs: spec.uploadEveryMin * MINUTE_MS } : {}),
+    ...(spec.lateMin ? { lateMs: [spec.lateMin[0] * MINUTE_MS, spec.lateMin[1] * MINUTE_MS] as const } : {}),
+    ...(spec.deadLink ? { deadLinks: spec.deadLink.map((w) => ({ from: momentMs(start, w.from), to: momentMs(start, w.to) })) } : {}),
   }
 }
 

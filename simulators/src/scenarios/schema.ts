@@ -60,6 +60,30 @@ export const scenarioPlace = z.object({
   name: z.string().optional(),
 }).strict()
 
+/** A span of the run, day/time to day/time (a planned absence, a dead link). */
+const span = z.object({ from: moment, to: moment, note: z.string().optional() }).strict()
+  .refine((w) => w.to.day * 1440 + clockMinutes(w.to.time) > w.from.day * 1440 + clockMinutes(w.from.time), { path: ['to'], message: 'must be after from' })
+
+/**
+ * How the elder's watch delivers (omitted: a fix every 1–10 min by activity, sent live over a
+ * link that drops now and then). Real 4G watches in power-saving mode record a fix on a timer
+ * and connect only to upload their buffer: the gateway gets batches of old fixes, and must
+ * not read the time between them as silence.
+ */
+export const watchHabit = z.object({
+  /** One fix every N minutes whatever the elder does (power saving). */
+  fixEveryMin: z.number().int().min(1).max(60).optional(),
+  /** The link is down between uploads: every N minutes the watch connects, uploads its buffer as arrays, disconnects. */
+  uploadEveryMin: z.number().int().min(1).max(120).optional(),
+  /** Every upload reaches the gateway [min, max] minutes after it was made (a backlog that drifts slowly). */
+  lateMin: z.tuple([z.number().int().min(0).max(360), z.number().int().min(0).max(360)]).optional(),
+  /** Spans in which the link is dead (no network): the watch keeps recording and flushes when it returns. */
+  deadLink: z.array(span).optional(),
+}).strict()
+  .refine((w) => !w.lateMin || w.lateMin[0] <= w.lateMin[1], { path: ['lateMin'], message: '[min, max] with min ≤ max' })
+  .refine((w) => !w.lateMin || w.uploadEveryMin !== undefined, { path: ['lateMin'], message: 'late uploads need uploadEveryMin (what is late is an upload)' })
+export type WatchHabitSpec = z.infer<typeof watchHabit>
+
 export const expectation = z.object({
   rule: ruleId,
   minLevel: z.enum(LEVELS),
@@ -80,11 +104,12 @@ export const scenarioFile = z.object({
     archetype: z.string().min(1),
     /** Moves the elder's home (living next door to a lecture hall). */
     home: z.object({ near: placeRef, distanceM: z.number().min(0).max(50_000), bearingDeg: z.number().min(0).max(360).default(90) }).strict().optional(),
+    watch: watchHabit.optional(),
   }).strict(),
   places: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case name'), scenarioPlace).default({}),
   days: z.array(dayOverride).default([]),
   /** Planned absences registered beforehand (PATCH /api/v1/elders/:id expectedAway). */
-  expectedAway: z.array(z.object({ from: moment, to: moment, note: z.string().optional() }).strict()).default([]),
+  expectedAway: z.array(span).default([]),
   expect: z.array(expectation).default([]),
   /** Rules that must not alert on this elder; "*" = every rule not expected and not in `allow`. */
   mustNot: z.array(z.union([ruleId, z.literal('*')])).default([]),

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
+import { authThrottledCounter } from '../../broker/throttle-metrics.js'
 import { EgError } from '../../errors.js'
 import { recordAudit } from '../../registry/audit-store.js'
-import { DUMMY_PASSWORD_HASH, generateToken, hashToken, verifyPassword } from '../../registry/secrets.js'
+import { DUMMY_PASSWORD_HASH, checkPassword, generateToken, hashToken } from '../../registry/secrets.js'
 import { deleteExpiredTokens, deleteToken, insertToken } from '../../registry/token-store.js'
 import { findUserForLogin, getUser } from '../../registry/user-store.js'
 import type { HttpDeps } from '../app.js'
 import { ALL_ROLES, auditBy, bearerToken, userOf } from '../auth.js'
 import type { LoginThrottle } from '../login-throttle.js'
+import { rehashAtLogin } from '../password-rehash.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 const loginBody = z.object({
@@ -18,26 +20,31 @@ const loginBody = z.object({
 
 /** POST /api/v1/auth/login — the one unauthenticated /api/v1 route. */
 export function loginRoutes(deps: HttpDeps, throttle: LoginThrottle): FastifyPluginAsync {
+  const throttled = authThrottledCounter(deps.metrics.registry)
   return async (app) => {
     app.withTypeProvider<ZodTypeProvider>().post(
       '/auth/login',
       { schema: { body: loginBody, security: [], tags: ['auth'] } },
       async (request, reply) => {
         const { username, password } = request.body
-        const retryAfter = throttle.blockedFor(username, request.ip)
-        if (retryAfter > 0) {
-          reply.header('retry-after', String(retryAfter))
+        // Throttled per (address, username) and per address, never per username alone: the
+        // right password from an address that did not fail always gets in (login-throttle.ts).
+        const retryAfterMs = await throttle.admit(username, request.ip, { throttled, log: request.log })
+        if (retryAfterMs > 0) {
+          reply.header('retry-after', String(Math.ceil(retryAfterMs / 1000)))
           throw new EgError('TOO_MANY_ATTEMPTS')
         }
         const user = await findUserForLogin(deps.db, username)
         // Unknown users cost the same scrypt as known ones: timing must not reveal usernames.
-        const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+        const { ok: passwordOk, rehash } = await checkPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
         if (user === null || !passwordOk || user.disabled) {
-          throttle.recordFailure(username, request.ip)
+          throttle.recordFailure(username, request.ip, request.log)
           request.log.warn({ username, remoteAddress: request.ip }, 'login failed')
           throw new EgError('BAD_CREDENTIALS')
         }
-        throttle.recordSuccess(username)
+        throttle.recordSuccess(username, request.ip)
+        // A hash under older scrypt parameters is replaced now that the password is known.
+        if (rehash) await rehashAtLogin(deps.db, user, password, request.log)
         const token = generateToken()
         const expiresAt = new Date(Date.now() + deps.config.EG_TOKEN_TTL_HOURS * 3_600_000)
         await deps.db.transaction(async (tx) => {
@@ -66,6 +73,8 @@ export function sessionRoutes(deps: HttpDeps): FastifyPluginAsync {
         if (token !== null) await deleteToken(tx, hashToken(token))
         await recordAudit(tx, auditBy(user, 'auth.logout', user.id))
       })
+      // After the commit: this session's live streams end now, not at their next session check.
+      if (token !== null) request.server.liveSessions.endSession(user.id, hashToken(token), 'logged out')
       return reply.status(204).send()
     })
 

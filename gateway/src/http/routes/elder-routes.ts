@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
 import { EgError } from '../../errors.js'
+import { createWebhookPolicy } from '../../notices/webhook-policy.js'
 import { recordAudit } from '../../registry/audit-store.js'
 import { deleteElder, getElder, insertElder, listElders, updateElder } from '../../registry/elder-store.js'
-import type { Elder, RiskLevel } from '../../registry/types.js'
+import { DEFAULT_NOTICE_LANGUAGE, type Elder, type RiskLevel } from '../../registry/types.js'
 import type { HttpDeps } from '../app.js'
 import { STAFF, auditBy, userOf } from '../auth.js'
 import { idParams } from '../pagination.js'
 import { requirePoliceStation } from '../references.js'
 import { createElderBody, listEldersQuery, patchElderBody } from '../schemas/elder-schemas.js'
+import { assertWebhookTargets, contactTargets } from '../webhook-targets.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 /** What the API shows of an elder: contact secrets are write-only, the risk level is added. */
@@ -16,7 +18,8 @@ function elderView(elder: Elder, riskLevel: RiskLevel) {
   const { tenantId: _tenantId, contacts, ...rest } = elder
   return {
     ...rest,
-    contacts: contacts.map(({ secret, ...contact }) => ({ ...contact, hasSecret: secret !== undefined })),
+    // A contact stored before contacts had a language gets zh-CN notices: say so.
+    contacts: contacts.map(({ secret, ...contact }) => ({ ...contact, language: contact.language ?? DEFAULT_NOTICE_LANGUAGE, hasSecret: secret !== undefined })),
     riskLevel,
   }
 }
@@ -27,6 +30,7 @@ function changedFields(body: object): { fields: string[] } {
 }
 
 export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
+  const webhooks = createWebhookPolicy(deps.config.EG_WEBHOOK_ALLOW)
   async function riskOf(tenantId: string, elders: Elder[]): Promise<Map<string, RiskLevel>> {
     if (deps.riskLevels === undefined || elders.length === 0) return new Map()
     return deps.riskLevels(
@@ -51,6 +55,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
 
     app.post('/elders', { config, schema: { body: createElderBody, tags: ['elders'] } }, async (request, reply) => {
       const actor = userOf(request)
+      assertWebhookTargets(webhooks, contactTargets(request.body.contacts))
       const elder = await deps.db.transaction(async (tx) => {
         await requirePoliceStation(tx, actor.tenantId, request.body.policeStationId)
         const created = await insertElder(tx, actor.tenantId, randomUUID(), request.body)
@@ -80,6 +85,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
 
     app.patch('/elders/:id', { config, schema: { params: idParams, body: patchElderBody, tags: ['elders'] } }, async (request) => {
       const actor = userOf(request)
+      assertWebhookTargets(webhooks, contactTargets(request.body.contacts))
       const elder = await deps.db.transaction(async (tx) => {
         await requirePoliceStation(tx, actor.tenantId, request.body.policeStationId)
         const updated = await updateElder(tx, actor.tenantId, request.params.id, request.body)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { EgError } from '../../errors.js'
+import { createWebhookPolicy } from '../../notices/webhook-policy.js'
 import { recordAudit } from '../../registry/audit-store.js'
 import { getPoliceStation, insertPoliceStation, listPoliceStations, updatePoliceStation } from '../../registry/police-station-store.js'
 import type { PoliceStation } from '../../registry/types.js'
@@ -8,6 +9,7 @@ import type { HttpDeps } from '../app.js'
 import { ADMIN, STAFF, auditBy, userOf } from '../auth.js'
 import { idParams, pageQuery } from '../pagination.js'
 import { createPoliceStationBody, patchPoliceStationBody } from '../schemas/police-station-schemas.js'
+import { assertWebhookTargets } from '../webhook-targets.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 /** The store never selects the secret for these views; the tenant id is implicit. */
@@ -18,14 +20,16 @@ function stationView(station: PoliceStation) {
 
 /** Police stations: admins write (they hold webhook secrets), operators read. */
 export function policeStationRoutes(deps: HttpDeps): FastifyPluginAsync {
+  const webhooks = createWebhookPolicy(deps.config.EG_WEBHOOK_ALLOW)
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
 
     app.post('/police-stations', { config: { roles: ADMIN }, schema: { body: createPoliceStationBody, tags: ['police stations'] } }, async (request, reply) => {
       const actor = userOf(request)
+      assertWebhookTargets(webhooks, [{ path: 'webhookUrl', url: request.body.webhookUrl }])
       const station = await deps.db.transaction(async (tx) => {
         const created = await insertPoliceStation(tx, actor.tenantId, randomUUID(), request.body)
-        await recordAudit(tx, auditBy(actor, 'police_station.create', created.id, { name: created.name, webhookUrl: created.webhookUrl, format: created.format }))
+        await recordAudit(tx, auditBy(actor, 'police_station.create', created.id, { name: created.name, webhookUrl: created.webhookUrl, format: created.format, language: created.language }))
         return created
       })
       return reply.status(201).send(stationView(station))
@@ -47,6 +51,7 @@ export function policeStationRoutes(deps: HttpDeps): FastifyPluginAsync {
       { config: { roles: ADMIN }, schema: { params: idParams, body: patchPoliceStationBody, tags: ['police stations'] } },
       async (request) => {
         const actor = userOf(request)
+        assertWebhookTargets(webhooks, [{ path: 'webhookUrl', url: request.body.webhookUrl }])
         const station = await deps.db.transaction(async (tx) => {
           const updated = await updatePoliceStation(tx, actor.tenantId, request.params.id, request.body)
           if (updated === null) throw new EgError('NOT_FOUND', 'police station not found')

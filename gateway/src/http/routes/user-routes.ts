@@ -60,7 +60,9 @@ export function userRoutes(deps: HttpDeps): FastifyPluginAsync {
       }
       const patch: UserPatch = { ...fields }
       if (password !== undefined) patch.passwordHash = await hashPassword(password)
-      return deps.db.transaction(async (tx) => {
+      // New password, role or station, or disabled: sessions issued under the old ones end now.
+      const sessionsEnd = password !== undefined || fields.role !== undefined || fields.disabled === true || fields.policeStationId !== undefined
+      const user = await deps.db.transaction(async (tx) => {
         const before = await getUser(tx, actor.tenantId, request.params.id)
         if (before === null) throw new EgError('NOT_FOUND', 'user not found')
         await requirePoliceStation(tx, actor.tenantId, patch.policeStationId)
@@ -71,8 +73,6 @@ export function userRoutes(deps: HttpDeps): FastifyPluginAsync {
         }
         const updated = await updateUser(tx, actor.tenantId, request.params.id, patch)
         if (updated === null) throw new EgError('NOT_FOUND', 'user not found')
-        // New password, role or station, or disabled: sessions issued under the old ones end now.
-        const sessionsEnd = password !== undefined || fields.role !== undefined || fields.disabled === true || fields.policeStationId !== undefined
         if (sessionsEnd) await deleteTokensOfUser(tx, actor.tenantId, updated.id)
         await recordAudit(
           tx,
@@ -80,6 +80,10 @@ export function userRoutes(deps: HttpDeps): FastifyPluginAsync {
         )
         return updated
       })
+      // After the commit, with the tokens gone: open live streams end now too — a stream's
+      // visibility was decided for the old role and station.
+      if (sessionsEnd) request.server.liveSessions.endUser(user.id, 'session ended by an admin')
+      return user
     })
   }
 }

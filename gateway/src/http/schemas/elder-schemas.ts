@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { pageQuery } from '../pagination.js'
-import { httpUrl, latitude, longitude, nonEmptyPatch, optionalText, recordId, shortText } from './common.js'
+import { httpUrl, latitude, longitude, nonEmptyPatch, noticeLanguage, optionalText, recordId, shortText } from './common.js'
 
 const home = z.object({
   lat: latitude,
@@ -18,6 +18,8 @@ const contact = z.object({
   webhookUrl: httpUrl.optional(),
   // Signs the webhook notices sent to this contact; write-only.
   secret: z.string().min(16).max(256).optional(),
+  // The language of this contact's notices (DESIGN §4), not the elder's: a son abroad may read English.
+  language: noticeLanguage.default('zh-CN'),
 })
 
 /** DESIGN §3 time: epoch milliseconds or an ISO-8601 string; stored as epoch ms. */

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { httpUrl, nonEmptyPatch, shortText } from './common.js'
+import { httpUrl, nonEmptyPatch, noticeLanguage, shortText } from './common.js'
 
 // The HMAC key for X-Eldergate-Signature (DESIGN §4): 16 characters at least so a station
 // cannot be configured with a guessable key.
@@ -10,6 +10,8 @@ const stationFields = {
   webhookUrl: httpUrl,
   secret,
   format: z.enum(['json', 'cap']),
+  // The language the station's notices are written in (DESIGN §4); zh-CN unless it asks.
+  language: noticeLanguage.default('zh-CN'),
 }
 
 export const createPoliceStationBody = z.object(stationFields)
@@ -20,5 +22,6 @@ export const patchPoliceStationBody = z
     webhookUrl: httpUrl.optional(),
     secret: secret.optional(),
     format: stationFields.format.optional(),
+    language: noticeLanguage.optional(),
   })
   .refine(nonEmptyPatch, 'nothing to change')
