@@ -17,7 +17,9 @@ import { REDIS_URL, clusterSuite, redisAnswers, retainedPayload, forgetCluster }
  * "offline" sent for devices that are connected. (The crash that follows, with SIGKILL, is in
  * redis-cluster-young-node.e2e.test.ts; there the timing is left to chance.)
  */
-const BEAT_MS = 1_000
+// Long enough that connecting two devices fits between the young node's start and its first
+// heartbeat reaching the old node even on a loaded CI machine (at 1 s it missed under load).
+const BEAT_MS = 3_000
 
 const redisUp = await redisAnswers()
 
@@ -50,16 +52,17 @@ describe.skipIf(!redisUp)(clusterSuite('a will sweep before a new node’s first
   const logged = (t: TestBroker, msg: string) => t.logLines.map((line) => JSON.parse(line) as { msg: string; node?: string }).filter((l) => l.msg === msg)
   const will = (deviceId: string) => ({ will: { topic: `eg/v1/${deviceId}/status`, payload: Buffer.from('offline'), qos: 1 as const, retain: true } })
 
-  it('leaves the wills of a node that beats in Redis but has not been heard by aedes yet', { timeout: 30_000 }, async () => {
+  it('leaves the wills of a node that beats in Redis but has not been heard by aedes yet', { timeout: 90_000 }, async () => {
     const old = await node()
     const oldId = nodeId(old)
     const sweepsOf = (id: string) => sweeps.filter((s) => s.node === id)
-    await waitFor(async () => sweepsOf(oldId).length >= 1, { what: 'a first sweep on the old node' })
+    await waitFor(async () => sweepsOf(oldId).length >= 1, { what: 'a first sweep on the old node', timeoutMs: 6 * BEAT_MS })
 
-    // Half a beat before the old node's next sweep: the new node's first heartbeat comes half a
-    // beat after that sweep. The one sleep here sets the phase; everything else waits on events.
+    // 0.8 beat before the old node's next sweep: the devices have 2.4 s to connect, and the new
+    // node's first heartbeat reaches the old one 0.2 beat after that sweep. The one sleep here
+    // sets the phase; everything else waits on events.
     const next = sweepsOf(oldId)[0]!.at + 4 * BEAT_MS
-    await new Promise((r) => setTimeout(r, next - BEAT_MS / 2 - Date.now()))
+    await new Promise((r) => setTimeout(r, next - 0.8 * BEAT_MS - Date.now()))
     const young = await node()
     const youngId = nodeId(young)
     clients.push(...(await Promise.all([WATCH, CAMERA].map((d) => connectDevice(young.url, deviceOptions(d, will(d.deviceId)))))))
@@ -67,7 +70,7 @@ describe.skipIf(!redisUp)(clusterSuite('a will sweep before a new node’s first
     expect(await redis.llen('will')).toBe(2)
     const before = sweepsOf(oldId).length
 
-    await waitFor(async () => sweepsOf(oldId).length >= before + 2, { what: 'two more sweeps on the old node' })
+    await waitFor(async () => sweepsOf(oldId).length >= before + 2, { what: 'two more sweeps on the old node', timeoutMs: 10 * BEAT_MS })
     // The first of them came before aedes heard the young node: the guard read its beat and left
     // its wills (were that not so, the sweep fell outside the window and this test proves nothing).
     expect(sweepsOf(oldId)[before]!.at).toBeGreaterThanOrEqual(connectedAt)
