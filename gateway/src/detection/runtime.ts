@@ -1,15 +1,11 @@
 import { advance, advanceElders, ingest, type Finding, type RuleInput } from '../../../rules/src/index'
-import type { AlertEffects } from '../alerts/effects'
 import { noAlertEffects } from '../alerts/effects'
 import { escalateOverdue } from '../alerts/escalation'
-import type { Logger } from '../logger'
-import type { Metrics } from '../metrics'
-import type { BackoffPolicy } from '../notices/backoff'
-import type { Db } from '../storage/db'
 import { streamTenantInputs } from '../storage/telemetry-queries'
 import { checkpointDocument, saveCheckpointDocument } from './engine-store'
-import { createFindingDelivery, type ApplyFindings, type FindingRetryPolicy, type FindingsHealth } from './finding-delivery'
-import type { ParkedFindingActions } from './parked-actions'
+import { createFindingDelivery } from './finding-delivery'
+import { stampArrivals } from './arrivals'
+import type { DetectionHealth, DetectionOptions, DetectionRuntime, DetectionStats } from './runtime-types'
 import { createTenantFence } from './tenant-failures'
 import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElder, refreshElders, refreshVenues, type TenantEngine } from './tenant-engine'
 
@@ -25,88 +21,7 @@ import { checkpointScopes, loadTenantEngine, refreshConfig, refreshElder, refres
  * will not take are deferred or parked (finding-delivery.ts), and a tenant whose evaluation
  * throws is set aside and reloaded later (tenant-failures.ts).
  */
-export interface DetectionOptions {
-  db: Db
-  logger: Logger
-  clock: 'wall' | 'event'
-  timeZone: string
-  /** How often dirty elder states are checkpointed. */
-  checkpointMs?: number
-  /** EG_CLOCK=wall: how often time-based rules are evaluated. */
-  tickMs?: number
-  /** EG_CLOCK=event: event time that must pass between two evaluations of time-based rules. */
-  eventStepMs?: number
-  /** What alert changes cause (voice prompts, notices, the live stream): the outbox planners. */
-  effects?: AlertEffects
-  /** Alert lifecycle knobs: cool-down after resolve, and how long orange may wait for an ack. */
-  cooldownMs?: number
-  escalateAfterMs?: number
-  /** Wall clock source (tests); the engine itself never reads a clock. */
-  now?: () => number
-  /**
-   * External-broker mode: whether this worker evaluates the tenant (holds its lease). Inputs of
-   * other tenants are dropped (their leader reads them from storage). Unset: every tenant.
-   */
-  owns?: (tenantId: string) => boolean
-  /** Prometheus metrics (parked and deferred findings, tenant failures); optional for tests and tools. */
-  metrics?: Metrics
-  /** Retry, deferral and parking of findings the database refuses (tests shorten it). */
-  findingRetry?: Partial<FindingRetryPolicy>
-  /** How long a tenant whose evaluation threw is set aside (tests shorten it). */
-  tenantBackoff?: BackoffPolicy
-  /** Stores findings as alerts (alerts/finding-store.ts unless injected: tests inject failures). */
-  applyFindings?: ApplyFindings
-}
-
-export interface DetectionStats {
-  processed: number
-  tooLate: number
-  unknownElder: number
-  findings: number
-  queued: number
-  /** Evaluations of one tenant that threw (the tenant was set aside and reloaded). */
-  tenantFailures: number
-  /** Inputs of a backed-off tenant not evaluated live (stored, so replayed when it loads again). */
-  skippedInputs: number
-}
-
-export interface DetectionHealth extends FindingsHealth {
-  /** Tenants whose last evaluation threw (backed off until they load again). */
-  failingTenants: string[]
-}
-
-export interface DetectionRuntime {
-  /** Hot path: queues inputs and returns at once. */
-  submit(inputs: readonly RuleInput[]): void
-  /**
-   * Resolves when everything submitted so far has been evaluated and its findings stored as
-   * alerts — or parked, or deferred while the database does not answer (findingsHealth()).
-   */
-  idle(): Promise<void>
-  /** Venues, elders or the rule config of a tenant changed: reload what the engine reads. */
-  tenantChanged(tenantId: string, what: 'venues' | 'elders' | 'config', elderId?: string): Promise<void>
-  /**
-   * Loads every tenant's engine (and replays what was stored after its last checkpoint) before
-   * devices connect, so the first readings after a start do not wait behind a replay.
-   */
-  warmUp(tenantIds: readonly string[]): Promise<void>
-  /** Evaluate time-based rules now (on the wall clock, or at `at` when given). */
-  tick(at?: number): Promise<void>
-  checkpoint(full?: boolean): Promise<void>
-  stats(): DetectionStats
-  /** The rule clock of a tenant: its newest event time under EG_CLOCK=event, else the wall clock. */
-  ruleNow(tenantId: string): number
-  /**
-   * Forgets a tenant's engine without checkpointing it (its lease went to another worker, whose
-   * state is authoritative now); a later input loads it afresh from the checkpoint plus replay.
-   */
-  release(tenantId: string): Promise<void>
-  /** Deferred and parked findings, and failing tenants: what stands between findings and alerts. */
-  findingsHealth(): DetectionHealth
-  /** Admins' retry and dismiss of parked findings (parked-routes.ts). */
-  parkedFindings: ParkedFindingActions
-  close(): Promise<void>
-}
+export type { DetectionHealth, DetectionOptions, DetectionRuntime, DetectionStats } from './runtime-types'
 
 /** More unknown elders than this in one batch reload the tenant's whole elder list instead of one by one. */
 const MISSING_ELDERS_FULL_RELOAD = 20
@@ -219,7 +134,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       known = inputs.filter((i) => engine.elders.has(i.elderId))
       stats.unknownElder += inputs.length - known.length
     }
-    stampArrivals(engine, known)
+    stampArrivals(opts.clock, opts.clock === 'wall' ? now() : engine.eventNow, known)
     const step = ingest(engine.state, known, engine.ctx)
     engine.state = step.state
     stats.processed += known.length
@@ -235,25 +150,6 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     const settled = advanceElders(engine.state, touched, opts.clock === 'event' ? engine.eventNow : now(), engine.ctx)
     await deliver(step.findings.length === 0 ? settled.findings : [...step.findings, ...settled.findings])
     if (opts.clock === 'event' && engine.eventNow - engine.lastAdvance >= eventStepMs) await advanceEngine(engine, engine.eventNow)
-  }
-
-  /**
-   * Silence is measured by arrival on the rule clock (DESIGN §5): on the wall clock an input
-   * arrived when submit() queued it (or, replayed, when it was stored); on the event clock at
-   * the tenant's event time as it stood when the batch came in — or its own time, if newer.
-   * One instant for the whole batch, not a clock run up input by input: a simulation at
-   * ×20,000 turns a 100 ms stall of the event loop into half an hour of event time, and the
-   * backlog of every device arrives in one batch — device A's half hour first must not make
-   * device B, next in the same batch, half an hour late.
-   */
-  function stampArrivals(engine: TenantEngine, inputs: RuleInput[]): void {
-    if (opts.clock === 'wall') {
-      const t = now()
-      for (const input of inputs) input.arrivedAt ??= t
-      return
-    }
-    const clock = engine.eventNow
-    for (const input of inputs) input.arrivedAt = input.ts > clock ? input.ts : clock
   }
 
   async function drain(): Promise<void> {
