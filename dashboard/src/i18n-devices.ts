@@ -22,6 +22,11 @@ export const devicesZh = {
   rr_future_ts: '时间在未来',
   rr_too_many: '条目过多',
   rr_bad_status: '状态无效',
+  rr_bad_frame: '手表报文无法解析',
+  protocol: '接入方式',
+  protocol_mqtt: 'MQTT',
+  protocol_watch: '4G 手表协议',
+  last_frame: '最近报文',
 }
 
 export const devicesEn: Record<keyof typeof devicesZh, string> = {
@@ -43,4 +48,9 @@ export const devicesEn: Record<keyof typeof devicesZh, string> = {
   rr_future_ts: 'Timestamp in the future',
   rr_too_many: 'Too many items',
   rr_bad_status: 'Bad status',
+  rr_bad_frame: 'Unreadable watch frame',
+  protocol: 'Connection',
+  protocol_mqtt: 'MQTT',
+  protocol_watch: '4G watch protocol',
+  last_frame: 'Last frame',
 }

@@ -60,6 +60,12 @@ export interface Device {
   id: string
   elderId: string
   kind: 'watch' | 'camera'
+  /** How it connects (DESIGN §3/§3b); absent from gateways before issue 15: MQTT. */
+  protocol?: 'mqtt' | 'watch'
+  /** The watch's own number (protocol "watch"). */
+  imei?: string | null
+  /** The newest protocol frame's command and time (protocol "watch"). */
+  lastFrame?: { command: string; at: string } | null
   online: boolean
   lastSeenAt: string | null
   battery: number | null

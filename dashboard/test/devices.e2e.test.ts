@@ -6,6 +6,7 @@ import { ADMIN_PASSWORD, connectDevice, startTestGateway, type TestGateway } fro
 import { startBoardServer, type BoardServer } from './support/board-server'
 import { buildDashboard } from './support/build'
 import { hasChromium, launchChromium, screenshot } from './support/browser'
+import { frame, registerWatch, WatchClient } from '../../test/support/watch-client'
 
 /**
  * The Devices page (issue 6) in real Chromium against a real gateway (embedded PGlite and
@@ -24,7 +25,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('devices page in a browser', ()
   const clients: MqttClient[] = []
 
   beforeAll(async () => {
-    const [distDir, started] = await Promise.all([buildDashboard(), startTestGateway({ storage: 'pglite' })])
+    const [distDir, started] = await Promise.all([buildDashboard(), startTestGateway({ storage: 'pglite', env: { EG_WATCH_PORT: '0' } })])
     gw = started
     ;[noisy, lowBattery, silent] = (await seedElders(gw.api, 3, { prefix: '李奶奶' })) as [SeededDevice, SeededDevice, SeededDevice]
     board = await startBoardServer({ distDir, gatewayUrl: `http://127.0.0.1:${gw.gateway.httpPort}` })
@@ -90,5 +91,24 @@ describe.skipIf(!hasChromium && !process.env.CI)('devices page in a browser', ()
 
     await count.click()
     await page.getByTestId('dead-letters').waitFor({ state: 'detached' })
+  })
+
+  it('shows a 4G watch on its protocol with its number and its newest frame (issue 15)', async () => {
+    const imei = '8613800138000'
+    await registerWatch(gw.api, silent.elderId, imei)
+    const watch = await WatchClient.connect(gw.watchPort!)
+    try {
+      watch.write(frame(imei, 'LK,300,0,66'))
+      await watch.answer('LK')
+      await gw.gateway.settle()
+      await page.reload()
+      const table = page.getByTestId('devices-table')
+      await table.getByRole('columnheader', { name: '接入方式' }).waitFor()
+      const cell = table.getByTestId('protocol-watch').filter({ hasText: imei })
+      await expect.poll(async () => (await cell.count()) === 1 && (await cell.innerText()), { timeout: 20_000 }).toMatch(/4G 手表协议 8613800138000\s+最近报文: LK · /)
+      await screenshot(page, 'devices-02-watch-protocol')
+    } finally {
+      watch.end()
+    }
   })
 })

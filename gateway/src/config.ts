@@ -23,6 +23,14 @@ function validTimeZone(tz: string): boolean {
 export const configSchema = z.object({
   EG_MQTT_PORT: port.default(1883),
   EG_HTTP_PORT: port.default(8080),
+  /** The 4G watch protocol's TCP port (DESIGN §3b); unset: off. */
+  EG_WATCH_PORT: port.optional(),
+  /** Watch-port bounds (watch/port-context.ts): connections in all, unidentified per address, idle time. */
+  EG_WATCH_MAX_CONNECTIONS: positiveInt.default(20_000),
+  EG_WATCH_MAX_PENDING_PER_ADDRESS: positiveInt.default(256),
+  EG_WATCH_IDLE_MS: positiveInt.default(20 * 60_000),
+  /** Time a new watch connection has to send its first frame, and any begun frame to end (slow-loris). */
+  EG_WATCH_FRAME_MS: positiveInt.default(30_000),
   EG_HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z
     .string()

@@ -25,7 +25,7 @@ export interface AlertDelivery {
   plugins: FastifyPluginAsync[]
   /** /api/v1 routes authenticated otherwise (signed police receipts). */
   publicPlugins: FastifyPluginAsync[]
-  attachBroker(broker: Broker): VoiceDispatcher
+  attachBroker(broker: Pick<Broker, 'sendCommand' | 'isConnected'>): VoiceDispatcher
   /** Broker hooks: a device (re)connected; devices acknowledged commands. */
   deviceConnected(deviceId: string): void
   onAcks: VoiceDispatcher['onAcks']

@@ -16,6 +16,11 @@ export const errorCatalogue = {
   PARKED_FINDING_NOT_OPEN: { status: 409, message: 'parked finding already retried or dismissed' },
   FINDING_STILL_FAILING: { status: 409, message: 'the parked finding still cannot be stored' },
   TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed attempts; try later' },
+  // HTTP ingest (intake/http-ingest-routes.ts): vendor clouds forwarding device messages.
+  BAD_DEVICE_CREDENTIALS: { status: 401, message: 'missing or wrong device credentials (HTTP Basic deviceId:secret)' },
+  DEVICE_MISMATCH: { status: 403, message: 'these credentials belong to another device than the path names' },
+  PAYLOAD_REFUSED: { status: 400, message: 'payload refused: nothing in it was stored' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'payload over the size limit' },
   STORAGE_UNAVAILABLE: { status: 503, message: 'storage unavailable' },
   BROKER_UNAVAILABLE: { status: 503, message: 'external MQTT cluster unreachable' },
   MIGRATION_FAILED: { status: 500, message: 'database migration failed' },

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { alertRoutes } from './alerts/alert-routes'
 import { createAlertLifecycle } from './alerts/lifecycle'
-import { startBroker, type Broker, type BrokerHooks } from './broker/index'
+import { startBroker, type Broker, type BrokerHooks, type DeviceIdentity } from './broker/index'
 import { startExternalBroker } from './broker-external/index'
 import { startClusterDetection, workerIdentity, type ClusterDetection } from './cluster/index'
 import { brokerAuthPlugins, clusterOptions, externalBrokerOptions } from './cluster/external-mode'
@@ -19,6 +19,7 @@ import { dashboardStatic } from './http/dashboard-static'
 import { buildHttpApp } from './http/app'
 import { decodeLimitsFromConfig } from './ingest/decode'
 import { createDeviceIntake } from './intake/device-intake'
+import { httpIngestPlugin } from './intake/http-ingest-config'
 import { createLatestFixes } from './intake/latest-fixes'
 import { telemetryRoutes } from './intake/telemetry-routes'
 import type { Logger } from './logger'
@@ -33,6 +34,7 @@ import { openDb, type Db } from './storage/db'
 import { migrate, resolveTimescale } from './storage/migrate'
 import { applyRetention, startRetentionJob } from './storage/retention'
 import { createTelemetryWriter } from './storage/telemetry-writer'
+import { routeCommands, startConfiguredWatchPort } from './watch/index'
 
 /**
  * The gateway assembled: storage → registry → writer → rule engine → broker → HTTP.
@@ -42,6 +44,8 @@ const defaultDashboardDir = fileURLToPath(new URL('../../dashboard/dist', import
 
 export interface Gateway {
   readonly mqttPort: number
+  /** The 4G watch port (DESIGN §3b), when EG_WATCH_PORT is set. */
+  readonly watchPort: number | undefined
   readonly httpPort: number
   readonly db: Db
   readonly metrics: Metrics
@@ -142,15 +146,18 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       decodeLimitsFromConfig(config),
     )
     const tls = config.EG_TLS_CERT && config.EG_TLS_KEY ? { cert: config.EG_TLS_CERT, key: config.EG_TLS_KEY } : undefined
+    // Connected means online (MQTT: the retained status and the will refine it, DESIGN §3);
+    // queued voice prompts go out to a device as it connects, on whichever port.
+    const onConnect = (device: DeviceIdentity): void => {
+      activity.setOnline(device.deviceId, true, Date.now())
+      delivery.deviceConnected(device.deviceId)
+    }
+    const onDisconnect = (device: DeviceIdentity): void => activity.setOnline(device.deviceId, false, Date.now())
     const hooks: BrokerHooks = {
       verifyDevice: (id, secret) => deviceAuth.verifyDevice(id, secret),
       onMessage: (device, channel, payload, qos) => intake.onMessage(device, channel, payload, qos),
-      onConnect: (device) => {
-        // Connected means online; the retained status and the will refine it (DESIGN §3).
-        activity.setOnline(device.deviceId, true, Date.now())
-        delivery.deviceConnected(device.deviceId)
-      },
-      onDisconnect: (device) => activity.setOnline(device.deviceId, false, Date.now()),
+      onConnect,
+      onDisconnect,
     }
     const broker = external
       ? await startExternalBroker(externalBrokerOptions(config, { logger, metrics, workerId, lookupDevice: (id) => deviceAuth.lookupDevice(id) }), hooks)
@@ -175,7 +182,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         )
     // The broker closes before the writer so no message arrives after the final flush.
     cleanups.push(() => broker.close())
-    const voice = delivery.attachBroker(broker)
+    // DESIGN §3b: 4G watches on their TCP protocol, through the same intake (EG_WATCH_PORT).
+    const watches = await startConfiguredWatchPort(config, { db, logger, metrics, intake, deadLetters, activity, onConnect, onDisconnect })
+    cleanups.push(() => watches.close())
+    const voice = delivery.attachBroker(routeCommands(broker, watches.port))
     cleanups.push(() => voice.close())
 
     const http = await buildHttpApp({
@@ -200,11 +210,13 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         telemetryRoutes({ db, deadLetters }),
         ...delivery.plugins,
       ],
-      publicPlugins: [...delivery.publicPlugins, ...brokerAuthPlugins(config, deviceAuth)],
+      publicPlugins: [...delivery.publicPlugins, ...brokerAuthPlugins(config, deviceAuth), httpIngestPlugin(config, { deviceAuth, intake, metrics })],
       rootPlugins: [dashboardStatic({ root: config.EG_DASHBOARD_DIR ?? defaultDashboardDir })],
       riskLevels: (tenantId, elderIds) => import('./alerts/alert-store').then((m) => m.elderRiskLevels(db, tenantId, elderIds)),
       onVenuesChanged: (tenantId) => detection.tenantChanged(tenantId, 'venues'),
       onEldersChanged: (tenantId, elderId) => detection.tenantChanged(tenantId, 'elders', elderId),
+      onWatchRegistered: (imei) => watches.registered(imei),
+      onWatchRemoved: (imei) => watches.removed(imei),
     })
     cleanups.push(() => http.close())
     try {
@@ -223,6 +235,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
 
     return {
       mqttPort: broker.port,
+      watchPort: watches.port?.port,
       httpPort,
       db,
       metrics,

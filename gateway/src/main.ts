@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   // External broker mode has no MQTT port of its own: it names the cluster worker instead.
   // (Embedded brokers clustered through Redis also run rules by lease, so gateway.cluster alone does not tell.)
   const mqtt = config.EG_BROKER === 'external' && gateway.cluster ? { broker: 'external', workerId: gateway.cluster.workerId } : { mqttPort: gateway.mqttPort }
-  logger.info({ ...mqtt, httpPort: gateway.httpPort }, 'eldergate ready')
+  logger.info({ ...mqtt, ...(gateway.watchPort === undefined ? {} : { watchPort: gateway.watchPort }), httpPort: gateway.httpPort }, 'eldergate ready')
 
   let stopping = false
   const stop = async (signal: string) => {

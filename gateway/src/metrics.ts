@@ -45,6 +45,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    httpIngestRequests: new Counter({
+      name: 'eg_http_ingest_requests_total',
+      help: 'Device messages posted by vendor clouds to /api/v1/ingest, by outcome (accepted, partly_accepted, refused, too_large, unauthorized, forbidden, throttled, unavailable, ...)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: 'eg_writer_batch_rows',
       help: 'Rows per batched INSERT',

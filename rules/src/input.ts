@@ -34,6 +34,13 @@ export interface WatchReading extends InputBase {
   steps?: number
   bat?: number
   worn?: boolean
+  /** Blood oxygen saturation, percent. */
+  spo2?: number
+  /** Blood pressure, mmHg: systolic and diastolic, each possibly alone (dia < sys when both). */
+  sys?: number
+  dia?: number
+  /** Body temperature, °C. */
+  temp?: number
 }
 
 /** One camera reading at the elder's home. */

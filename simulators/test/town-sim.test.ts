@@ -97,6 +97,38 @@ describe('TownSim', () => {
     expect(uploads).toBeGreaterThan(50)
   })
 
+  it('never lets its clock lead the acknowledged instant by more than maxLeadMs, however slow the acks', async () => {
+    // The gateway acknowledges after 5–40 ms of wall time: at ×500,000 a tick of 20 ms is almost
+    // three event hours. Unpaced, a device whose turn in the tick comes last reaches the gateway
+    // hours "late" on its event clock (DESIGN §5: silence by arrival).
+    const maxLeadMs = 10 * MINUTE_MS
+    const sent: Array<{ ts: number; acked: boolean }> = []
+    let violations = 0
+    let rng = 7
+    const delay = () => 5 + ((rng = (rng * 48271) % 2147483647) % 36)
+    const connector: Connector = async () => ({
+      async publish(topic, payload) {
+        if (!topic.endsWith('/telemetry') && !topic.endsWith('/event')) return
+        const { ts } = JSON.parse(payload) as { ts: number }
+        // Every earlier publish more than maxLeadMs older than this one must be acknowledged.
+        if (sent.some((p) => !p.acked && p.ts < ts - maxLeadMs)) violations++
+        const entry = { ts, acked: false }
+        sent.push(entry)
+        await new Promise((r) => setTimeout(r, delay()))
+        entry.acked = true
+      },
+      onLost: () => undefined,
+      drop: () => undefined,
+      end: async () => undefined,
+    })
+    const sim = new TownSim({ town: testTown(3), mqttUrl: 'mqtt://unused', seed: 42, speed: 500_000, days: 1, start: DAY0, connector, flakiness: 0, maxLeadMs })
+    await sim.startRun()
+    await sim.done()
+    await sim.stop()
+    expect(sent.length).toBeGreaterThan(200)
+    expect(violations).toBe(0)
+  })
+
   it('keeps every event time inside the run window', async () => {
     const { bodies } = await simulate(42)
     for (const list of bodies.values()) {

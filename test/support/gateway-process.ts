@@ -12,6 +12,8 @@ export interface GatewayProcess {
   child: ChildProcess
   httpPort: number
   mqttPort: number
+  /** Set when the process was started with EG_WATCH_PORT. */
+  watchPort: number | undefined
   /** What the process wrote to stderr so far (a crash's stack trace, for failure messages). */
   stderr(): string
   kill(signal?: NodeJS.Signals): Promise<void>
@@ -26,12 +28,12 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   const stderr: string[] = []
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const ready = new Promise<{ httpPort: number; mqttPort: number }>((resolve, reject) => {
+  const ready = new Promise<{ httpPort: number; mqttPort: number; watchPort: number | undefined }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
     lines.on('line', (line) => {
       if (!line.includes('eldergate ready')) return
-      const parsed = JSON.parse(line) as { httpPort: number; mqttPort: number }
-      resolve({ httpPort: parsed.httpPort, mqttPort: parsed.mqttPort })
+      const parsed = JSON.parse(line) as { httpPort: number; mqttPort: number; watchPort?: number }
+      resolve({ httpPort: parsed.httpPort, mqttPort: parsed.mqttPort, watchPort: parsed.watchPort })
     })
     void exited.then((code) => reject(new Error(`gateway exited with ${code} before it was ready: ${stderr.join('')}`)))
   })

@@ -18,6 +18,8 @@ export interface TestGateway {
   api: ApiClient
   database: TestDatabase | undefined
   mqttUrl: string
+  /** The watch port (DESIGN §3b) when started with EG_WATCH_PORT (e.g. '0'). */
+  watchPort: number | undefined
   /** Stops the gateway; the database survives for a restart until drop(). */
   stop(): Promise<void>
   restart(): Promise<TestGateway>
@@ -48,6 +50,7 @@ export async function startTestGateway(
     api,
     database,
     mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+    watchPort: gateway.watchPort,
     stop: () => gateway.close(),
     async restart() {
       await gateway.close()

@@ -8,10 +8,16 @@ import type { Db } from '../../gateway/src/storage/db'
  */
 export const T0 = Date.UTC(2026, 2, 1, 8, 0, 0)
 
+/**
+ * Every fourth reading also carries the health readings (spo2, blood pressure, temperature), as a
+ * 4G watch's periodic measurement does: batches mix readings with and without them. The
+ * temperature has one decimal, which reads back from its float4 column as the same number.
+ */
 export function watchReading(i: number, over: Partial<WatchReading> = {}): WatchReading {
   return {
     kind: 'watch', tenantId: 't1', elderId: `e${i % 7}`, deviceId: `w${i % 7}`, ts: T0 + i * 1000,
     lat: 31.23 + i * 1e-5, lon: 121.47 - i * 1e-5, acc: 12.5, src: 'gps', hr: 60 + (i % 50), steps: i * 3, bat: 90 - (i % 80), worn: i % 2 === 0,
+    ...(i % 4 === 0 ? { spo2: 90 + (i % 11), sys: 105 + (i % 60), dia: 60 + (i % 40), temp: (360 + (i % 15)) / 10 } : {}),
     ...over,
   }
 }

@@ -27,7 +27,23 @@ function byAttention(a: Device, b: Device): number {
   return Number(a.online) - Number(b.online) || b.rejected.count - a.rejected.count || (a.battery ?? 101) - (b.battery ?? 101)
 }
 
-const COLUMNS = 7
+const COLUMNS = 8
+
+/** MQTT, or the watch protocol with the watch's number and its newest frame (what a device maker asks first). */
+function ProtocolCell(props: { device: Device }): JSX.Element {
+  const { t, lang } = useT()
+  const d = props.device
+  if (d.protocol !== 'watch') return <span class="muted">{t('protocol_mqtt')}</span>
+  return (
+    <span class="protocol-watch" data-testid="protocol-watch">
+      {t('protocol_watch')} <span class="mono">{d.imei}</span>
+      <br />
+      <span class="muted">
+        {t('last_frame')}: {d.lastFrame ? `${d.lastFrame.command} · ${formatTime(lang, d.lastFrame.at)}` : '—'}
+      </span>
+    </span>
+  )
+}
 
 /** A gateway from before issue 6 sends no `rejected`: shown as none rather than breaking the page. */
 type DeviceFromAnyGateway = Omit<Device, 'rejected'> & Partial<Pick<Device, 'rejected'>>
@@ -65,6 +81,7 @@ export function DevicesPage(): JSX.Element {
             <th>{t('status')}</th>
             <th>{t('device')}</th>
             <th>{t('kind')}</th>
+            <th>{t('protocol')}</th>
             <th>{t('elder')}</th>
             <th>{t('battery')}</th>
             <th>{t('lastSeen')}</th>
@@ -78,6 +95,9 @@ export function DevicesPage(): JSX.Element {
                 <td class={d.online ? 'online' : 'offline'}>{d.online ? `● ${t('online')}` : `○ ${t('offline')}`}</td>
                 <td class="mono">{d.id}</td>
                 <td>{t(`kind_${d.kind}`)}</td>
+                <td>
+                  <ProtocolCell device={d} />
+                </td>
                 <td>
                   <Link href={`/elders/${encodeURIComponent(d.elderId)}`}>{elders.get(d.elderId)?.name ?? d.elderId}</Link>
                 </td>

@@ -18,7 +18,7 @@ import { RetainHandling, carrySubscriptionOptions } from './subscription-options
 import { AuthThrottle } from './throttle.js'
 import type { Broker, BrokerHooks, BrokerOptions, DeviceIdentity } from './types.js'
 
-export type { Broker, BrokerHooks, BrokerOptions, DeviceChannel, DeviceIdentity, DeviceKind, AuthThrottleOptions, MessageOutcome, MessageRefusal } from './types.js'
+export type { Broker, BrokerHooks, BrokerOptions, DeviceChannel, DeviceIdentity, DeviceKind, AuthThrottleOptions, MessageOutcome, MessageRefusal, MessageRejection } from './types.js'
 export { AuthThrottle } from './throttle.js'
 
 /** Devices must send CONNECT this soon after the TCP (or TLS) connection opens. */

@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client'
 
-export type ThrottledKind = 'mqtt' | 'http'
+/** mqtt: device CONNECT; http: operator login; http_ingest: a vendor cloud's device Basic auth. */
+export type ThrottledKind = 'mqtt' | 'http' | 'http_ingest'
 /** refused: answered without checking the secret; delayed: checked after a wait. */
 export type ThrottledAction = 'refused' | 'delayed'
 
@@ -8,9 +9,10 @@ export type ThrottledCounter = Counter<'kind' | 'scope' | 'action'>
 
 /**
  * eg_auth_throttled_total{kind, scope, action}: login attempts the throttle held back, by
- * protocol (mqtt CONNECT, http operator login), by what was hot (a pair or an address) and by
- * what happened to them. One counter per gateway registry, shared by the broker and the HTTP
- * login (both ask here; the first creates it), so tests running several gateways never collide.
+ * protocol (mqtt CONNECT, http operator login, http_ingest device Basic auth), by what was hot
+ * (a pair or an address) and by what happened to them. One counter per gateway registry, shared
+ * by the broker, the HTTP login and HTTP ingest (each asks here; the first creates it), so tests
+ * running several gateways never collide.
  */
 const counters = new WeakMap<Registry, ThrottledCounter>()
 

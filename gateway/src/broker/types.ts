@@ -20,8 +20,24 @@ export type DeviceChannel = 'telemetry' | 'event' | 'status' | 'cmd/ack'
  */
 export type MessageRefusal = 'payload_format_invalid' | 'quota_exceeded'
 
-/** onMessage's answer: nothing when the message was taken (stored, or partly dead-lettered), else its refusal. */
-export type MessageOutcome = void | { readonly refused: MessageRefusal }
+/** One part of a message the intake dead-lettered, and why (the intake's Rejection: ingest/types.ts). */
+export interface MessageRejection {
+  readonly reason: string
+  readonly message: string
+  /** Element of an array upload; absent for a single object. */
+  readonly index?: number
+}
+
+/**
+ * onMessage's answer: nothing when the message was taken whole; `{ rejected }` when it was taken
+ * with some parts dead-lettered; `{ refused, rejected? }` when it was refused whole. The broker
+ * reads `refused` only (its PUBACK reason code); `rejected` is for senders that can be told why
+ * in words (HTTP ingest answers it), so extra fields cost MQTT nothing.
+ */
+export type MessageOutcome =
+  | void
+  | { readonly refused: MessageRefusal; readonly rejected?: readonly MessageRejection[] }
+  | { readonly refused?: undefined; readonly rejected: readonly MessageRejection[] }
 
 export interface BrokerHooks {
   /** Looks up the device and checks its secret (the gateway does the salted-hash + timingSafeEqual compare). null = refuse. */

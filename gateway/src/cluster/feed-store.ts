@@ -1,6 +1,6 @@
 import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
 import type { Queryable } from '../storage/db'
-import { EVENT_COLUMNS, READING_COLUMNS, TS, eventFromRow, readingFromRow, type EventRow, type ReadingRow } from '../storage/telemetry-queries'
+import { EVENT_COLUMNS, NO_READING_VALUES, READING_COLUMNS, TS, eventFromRow, readingFromRow, type EventRow, type ReadingRow } from '../storage/telemetry-queries'
 
 /**
  * SQL for the storage feed (storage-feed.ts): readings and events of some tenants by the time
@@ -40,9 +40,7 @@ SELECT * FROM (
   (SELECT 0 AS source, ${TS}, '' AS type, ${READING_COLUMNS}, NULL::text AS device_kind, NULL::jsonb AS detail
    FROM readings WHERE tenant_id = ANY($1::text[]) AND received_at > ${US} AND ($3::int8 IS NULL OR received_at <= ${US_TO}))
   UNION ALL
-  (SELECT 1, ${TS}, type, tenant_id, elder_id, device_id, NULL::text,
-          NULL::float8, NULL::float8, NULL::real, NULL::text, NULL::smallint, NULL::integer, NULL::smallint,
-          NULL::boolean, NULL::boolean, NULL::smallint, NULL::smallint, NULL::boolean, device_kind, detail
+  (SELECT 1, ${TS}, type, tenant_id, elder_id, device_id, ${NO_READING_VALUES}, device_kind, detail
    FROM device_events WHERE tenant_id = ANY($1::text[]) AND received_at > ${US} AND ($3::int8 IS NULL OR received_at <= ${US_TO}))
 ) AS stored
 ORDER BY ts, device_id, source, type`

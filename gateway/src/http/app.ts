@@ -58,6 +58,10 @@ export interface HttpDeps {
   /** Called after an elder is changed or deleted (the rule engine re-reads elder profiles). */
   /** `elderId`: the one elder created, changed or deleted (the engine re-reads that profile only). */
   onEldersChanged?(tenantId: string, elderId?: string): void | Promise<void>
+  /** A watch-protocol device was registered: the watch port forgets a cached "unknown number". */
+  onWatchRegistered?(imei: string): void
+  /** A watch-protocol device was deleted: the watch port closes its connection and forgets it. */
+  onWatchRemoved?(imei: string): void
 }
 
 /**

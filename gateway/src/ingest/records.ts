@@ -29,15 +29,26 @@ export const decodeWatchReading: RecordDecoder = (device, value, receivedAt, lim
   if (!isRecord(value)) return void out.rejections.push(withIndex('bad_shape', 'expected a reading object', index))
   const ts = decodeTs(value.ts, receivedAt, limits.maxFutureSkewMs)
   if (typeof ts !== 'number') return void out.rejections.push(index === undefined ? ts : { ...ts, index })
-  // Cheap watches report hr 0 while off the wrist: that is "no reading", not a bad one.
+  // Cheap watches report 0 for a measurement they did not take — hr while off the wrist, the
+  // health readings until the wearer runs one: that is "no reading", not a bad one.
   // The parsed object is ours alone (fresh from JSON.parse), so editing it copies nothing.
   if (value.hr === 0) value.hr = undefined
+  if (value.spo2 === 0) value.spo2 = undefined
+  if (value.sys === 0) value.sys = undefined
+  if (value.dia === 0) value.dia = undefined
+  if (value.temp === 0) value.temp = undefined
   const parsed = watchReadingSchema.safeParse(value)
   if (!parsed.success) return void out.rejections.push(rejectionFromIssues(parsed.error, value, index))
   const f = parsed.data
   // A fix is a point: one coordinate alone cannot be placed against a venue.
   if ((f.lat == null) !== (f.lon == null)) {
     return void out.rejections.push(withIndex('bad_shape', f.lat == null ? 'lat: required with lon' : 'lon: required with lat', index))
+  }
+  // The diastolic pressure is the lower one by definition; a pair the other way round is swapped
+  // or garbled fields, and guessing which would store a wrong reading. One alone is fine (some
+  // watches send only the systolic).
+  if (f.sys != null && f.dia != null && f.dia >= f.sys) {
+    return void out.rejections.push(withIndex('out_of_range', 'dia: must be < sys', index))
   }
   const reading: WatchReading = { kind: 'watch', tenantId: device.tenantId, elderId: device.elderId, deviceId: device.deviceId, ts }
   let fields = 0
@@ -70,8 +81,24 @@ export const decodeWatchReading: RecordDecoder = (device, value, receivedAt, lim
     reading.worn = f.worn
     fields++
   }
+  if (f.spo2 != null) {
+    reading.spo2 = f.spo2
+    fields++
+  }
+  if (f.sys != null) {
+    reading.sys = f.sys
+    fields++
+  }
+  if (f.dia != null) {
+    reading.dia = f.dia
+    fields++
+  }
+  if (f.temp != null) {
+    reading.temp = f.temp
+    fields++
+  }
   if (fields === 0) {
-    return void out.rejections.push(withIndex('empty', 'no watch fields (lat/lon, acc, src, hr, steps, bat, worn)', index))
+    return void out.rejections.push(withIndex('empty', 'no watch fields (lat/lon, acc, src, hr, steps, bat, worn, spo2, sys, dia, temp)', index))
   }
   out.readings.push(reading)
 }

@@ -21,6 +21,16 @@ export const watchReadingSchema = z.object({
   steps: z.number().int().min(0).nullish(),
   bat: z.number().min(0).max(100).nullish(),
   worn: z.boolean().nullish(),
+  // Health readings of 4G watches (DESIGN §3). The bounds hold every value a wrist sensor can
+  // plausibly measure on a living wearer, so one outside them is taken for a sensor or encoding
+  // fault and rejected like an hr of 400. 0 ("not measured") is removed before parsing, as for hr.
+  /** Blood oxygen saturation, percent; watches report whole percents. */
+  spo2: z.number().int().min(50).max(100).nullish(),
+  /** Blood pressure, mmHg; dia < sys spans two fields, so records.ts checks it. */
+  sys: z.number().int().min(50).max(260).nullish(),
+  dia: z.number().int().min(30).max(200).nullish(),
+  /** Body temperature, °C; one decimal is typical, more is accepted (stored as float4). */
+  temp: z.number().min(30).max(45).nullish(),
 })
 
 /** 50 people in one home's view is already far beyond any real scene: larger is a broken counter. */

@@ -2,7 +2,7 @@ import type { CameraReading, DeviceEvent, RuleInput, WatchReading } from '../../
 import type { DeviceChannel, DeviceIdentity, MessageOutcome } from '../broker/index'
 import type { DecodeLimits } from '../ingest/decode'
 import { decodeMessage } from '../ingest/decode'
-import type { CommandAck, Decoded, RejectReason, StatusChange } from '../ingest/types'
+import type { CommandAck, Decoded, Rejection, StatusChange } from '../ingest/types'
 import type { Metrics } from '../metrics'
 
 /**
@@ -20,7 +20,9 @@ import type { Metrics } from '../metrics'
  *
  * A message rejected as a whole answers with its refusal once the dead letter is durable: the
  * broker still acknowledges it (its fate is durable), routes and retains nothing, and tells
- * MQTT 5 devices why in the PUBACK reason code. One with some elements kept is accepted.
+ * MQTT 5 devices why in the PUBACK reason code. One with some elements kept is accepted. Both
+ * answers carry the rejections (`rejected`) for senders that can be told why in words (HTTP
+ * ingest); a message taken whole answers nothing, so the hot path allocates no answer.
  */
 export interface IntakeSinks {
   writer: {
@@ -53,10 +55,15 @@ export interface DeviceIntake {
 const settled = (): void => undefined
 
 /** A limit (size, elements per upload) says "quota"; anything else about the payload, "format". */
-const overQuota = { refused: 'quota_exceeded' } as const
-const badFormat = { refused: 'payload_format_invalid' } as const
-function refusal(reason: RejectReason | undefined): MessageOutcome {
-  return reason === 'oversize' || reason === 'too_many' ? overQuota : badFormat
+function refusal(rejected: readonly Rejection[]): MessageOutcome {
+  const reason = rejected[0]?.reason
+  return { refused: reason === 'oversize' || reason === 'too_many' ? 'quota_exceeded' : 'payload_format_invalid', rejected }
+}
+
+/** `outcome` once `pending` (the commit, the dead letter) is durable; at once when nothing waits. */
+function once(pending: void | Promise<unknown>, outcome: MessageOutcome): MessageOutcome | Promise<MessageOutcome> {
+  if (pending === undefined) return outcome
+  return pending.then(outcome === undefined ? settled : () => outcome)
 }
 
 export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits: DecodeLimits, clock: () => number = Date.now): DeviceIntake {
@@ -89,10 +96,7 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
       const lettered = decoded.rejections.length > 0 ? reject(device, channel, payload, decoded, receivedAt, durable) : undefined
       const { readings, events, acks, status } = decoded
       const count = readings.length + events.length + acks.length + (status ? 1 : 0)
-      if (count === 0) {
-        const outcome = refusal(decoded.rejections[0]?.reason)
-        return lettered === undefined ? outcome : lettered.then(() => outcome)
-      }
+      if (count === 0) return once(lettered, refusal(decoded.rejections))
       accepted[channel].inc(count)
 
       let battery: number | undefined
@@ -108,11 +112,13 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
       if (readings.length > 0 || events.length > 0) {
         sinks.detection.submit(events.length === 0 ? readings : readings.length === 0 ? events : [...readings, ...events])
       }
-      if (readings.length === 0 && events.length === 0 && acks.length === 0) return lettered
+      // Taken, with some parts dead-lettered: say which (an event whose oversize detail was dropped counts too).
+      const partly: MessageOutcome = decoded.rejections.length === 0 ? undefined : { rejected: decoded.rejections }
+      if (readings.length === 0 && events.length === 0 && acks.length === 0) return once(lettered, partly)
       const stored = sinks.writer.push({ readings, events, acks }, { durable })
-      if (lettered === undefined) return stored
-      if (stored === undefined) return lettered
-      return Promise.all([stored, lettered]).then(settled)
+      // Without rejections there is no dead letter: the writer's answer is returned as it is.
+      if (partly === undefined) return stored
+      return once(stored === undefined ? lettered : lettered === undefined ? stored : Promise.all([stored, lettered]), partly)
     },
   }
 }

@@ -10,6 +10,10 @@ export type RiskLevel = 'green' | 'yellow' | 'orange' | 'red'
 
 export type DeviceKind = 'watch' | 'camera'
 
+/** How a device talks to the gateway: the MQTT contract (DESIGN §3), or a 4G watch's TCP protocol (§3b). */
+export type DeviceProtocol = 'mqtt' | 'watch'
+export const DEVICE_PROTOCOLS = ['mqtt', 'watch'] as const satisfies readonly DeviceProtocol[]
+
 export const VENUE_KINDS = ['sales', 'investment', 'travel', 'bank', 'care', 'hospital', 'other'] as const
 export type VenueKind = (typeof VENUE_KINDS)[number]
 /** DESIGN §4: "Risky by default: sales, investment, travel." */
@@ -91,6 +95,13 @@ export interface Device {
   tenantId: string
   elderId: string
   kind: DeviceKind
+  protocol: DeviceProtocol
+  /** The watch's own number (protocol "watch"); null for MQTT devices. */
+  imei: string | null
+  /** Minutes the watch's clock runs ahead of UTC (its frames carry local time); null = UTC. */
+  clockOffsetMinutes: number | null
+  /** The newest protocol frame's command (e.g. "UD2") and when it came; null for MQTT devices. */
+  lastFrame: { command: string; at: Date } | null
   online: boolean
   statusAt: Date | null
   lastSeenAt: Date | null

@@ -14,6 +14,8 @@ export interface DeviceActivity {
   seen(deviceId: string, at: number, battery?: number): void
   /** Connected / disconnected (broker hooks, or the device's retained status message). */
   setOnline(deviceId: string, online: boolean, at: number): void
+  /** A protocol frame (DESIGN §3b) came in: its command, for the board's device page. */
+  frame(deviceId: string, at: number, command: string): void
   flush(): Promise<void>
   close(): Promise<void>
 }
@@ -24,6 +26,8 @@ interface Activity {
   batteryAt: number
   online: boolean | null
   statusAt: number | null
+  frameAt: number | null
+  frame: string | null
   /** Bumped on every change: a flush removes only entries no change has touched since it read them. */
   version: number
 }
@@ -36,8 +40,11 @@ const UPDATE_SQL = `UPDATE devices AS d SET
   battery = COALESCE(u.battery, d.battery),
   online = CASE WHEN u.status_at IS NOT NULL AND (d.status_at IS NULL OR d.status_at <= timestamptz 'epoch' + u.status_at * interval '1 millisecond')
     THEN u.online ELSE d.online END,
-  status_at = GREATEST(d.status_at, timestamptz 'epoch' + u.status_at * interval '1 millisecond')
-FROM unnest($1::text[], $2::float8[], $3::int2[], $4::bool[], $5::float8[]) AS u(id, seen, battery, online, status_at)
+  status_at = GREATEST(d.status_at, timestamptz 'epoch' + u.status_at * interval '1 millisecond'),
+  last_frame = CASE WHEN u.frame_at IS NOT NULL AND (d.last_frame_at IS NULL OR d.last_frame_at <= timestamptz 'epoch' + u.frame_at * interval '1 millisecond')
+    THEN u.frame ELSE d.last_frame END,
+  last_frame_at = GREATEST(d.last_frame_at, timestamptz 'epoch' + u.frame_at * interval '1 millisecond')
+FROM unnest($1::text[], $2::float8[], $3::int2[], $4::bool[], $5::float8[], $6::float8[], $7::text[]) AS u(id, seen, battery, online, status_at, frame_at, frame)
 WHERE d.id = u.id`
 
 // With the change log on, a flush that carries status changes returns what each row became, so
@@ -64,7 +71,7 @@ export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): Devic
   function entry(deviceId: string): Activity {
     let a = pending.get(deviceId)
     if (a === undefined) {
-      a = { lastSeen: null, battery: null, batteryAt: -Infinity, online: null, statusAt: null, version: 0 }
+      a = { lastSeen: null, battery: null, batteryAt: -Infinity, online: null, statusAt: null, frameAt: null, frame: null, version: 0 }
       pending.set(deviceId, a)
     }
     return a
@@ -77,6 +84,8 @@ export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): Devic
     const battery: Array<number | null> = []
     const online: Array<boolean | null> = []
     const statusAt: Array<number | null> = []
+    const frameAt: Array<number | null> = []
+    const frame: Array<string | null> = []
     const versions: number[] = []
     for (const [id, a] of pending) {
       ids.push(id)
@@ -84,9 +93,11 @@ export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): Devic
       battery.push(a.battery)
       online.push(a.online)
       statusAt.push(a.statusAt)
+      frameAt.push(a.frameAt)
+      frame.push(a.frame)
       versions.push(a.version)
     }
-    const params = [ids, seen, battery, online, statusAt]
+    const params = [ids, seen, battery, online, statusAt, frameAt, frame]
     let changes: Change[] = []
     try {
       if (onChanges !== undefined && statusAt.some((at) => at !== null)) changes = await db.transaction((tx) => writeWithChanges(tx, params))
@@ -128,6 +139,14 @@ export function createDeviceActivity(db: Db, opts: DeviceActivityOptions): Devic
       if (a.statusAt === null || at >= a.statusAt) {
         a.online = online
         a.statusAt = at
+      }
+      a.version++
+    },
+    frame(deviceId, at, command) {
+      const a = entry(deviceId)
+      if (a.frameAt === null || at >= a.frameAt) {
+        a.frame = command
+        a.frameAt = at
       }
       a.version++
     },

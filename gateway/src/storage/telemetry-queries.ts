@@ -34,6 +34,10 @@ export interface ReadingRow {
   persons: number | null
   strangers: number | null
   motion: boolean | null
+  spo2: number | null
+  sys: number | null
+  dia: number | null
+  temp: number | null
 }
 
 export interface EventRow {
@@ -48,7 +52,16 @@ export interface EventRow {
 
 // Event time is stored from whole milliseconds, so the ms value is exact.
 export const TS = '(extract(epoch FROM time) * 1000)::int8 AS ts'
-export const READING_COLUMNS = 'tenant_id, elder_id, device_id, kind, lat, lon, acc, src, hr, steps, bat, worn, presence, persons, strangers, motion'
+export const READING_COLUMNS =
+  'tenant_id, elder_id, device_id, kind, lat, lon, acc, src, hr, steps, bat, worn, presence, persons, strangers, motion, spo2, sys, dia, temp'
+/**
+ * READING_COLUMNS after the three ids, as typed NULLs: what the events side of a readings ∪
+ * events query selects in their place. Kept next to the list so a column added to one is
+ * added to the other (a UNION with a short side fails only when the query first runs).
+ */
+export const NO_READING_VALUES =
+  'NULL::text, NULL::float8, NULL::float8, NULL::real, NULL::text, NULL::smallint, NULL::integer, NULL::smallint, ' +
+  'NULL::boolean, NULL::boolean, NULL::smallint, NULL::smallint, NULL::boolean, NULL::smallint, NULL::smallint, NULL::smallint, NULL::real'
 export const EVENT_COLUMNS = 'tenant_id, elder_id, device_id, device_kind, type, detail'
 const MS = "timestamptz 'epoch' + $3::float8 * interval '1 millisecond'"
 const MS_TO = "timestamptz 'epoch' + $4::float8 * interval '1 millisecond'"
@@ -72,6 +85,10 @@ export function readingFromRow(r: ReadingRow): WatchReading | CameraReading {
   if (r.steps !== null) w.steps = r.steps
   if (r.bat !== null) w.bat = r.bat
   if (r.worn !== null) w.worn = r.worn
+  if (r.spo2 !== null) w.spo2 = r.spo2
+  if (r.sys !== null) w.sys = r.sys
+  if (r.dia !== null) w.dia = r.dia
+  if (r.temp !== null) w.temp = r.temp
   return w
 }
 
@@ -129,9 +146,8 @@ SELECT * FROM (
      AND ($7::float8 IS NULL OR received_at > timestamptz 'epoch' + $7::float8 * interval '1 millisecond')
    ORDER BY time, device_id LIMIT $6)
   UNION ALL
-  (SELECT 1, (extract(epoch FROM time) * 1000000)::int8, ${TS}, ${RECEIVED}, type, tenant_id, elder_id, device_id, NULL::text,
-          NULL::float8, NULL::float8, NULL::real, NULL::text, NULL::smallint, NULL::integer, NULL::smallint,
-          NULL::boolean, NULL::boolean, NULL::smallint, NULL::smallint, NULL::boolean, device_kind, detail
+  (SELECT 1, (extract(epoch FROM time) * 1000000)::int8, ${TS}, ${RECEIVED}, type, tenant_id, elder_id, device_id,
+          ${NO_READING_VALUES}, device_kind, detail
    FROM device_events
    WHERE tenant_id = $1 AND time < $5::float8 * interval '1 millisecond' + timestamptz 'epoch'
      AND (time, device_id, type) > (timestamptz 'epoch' + $2::int8 * interval '1 microsecond', $3::text, $4::text)

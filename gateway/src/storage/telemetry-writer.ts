@@ -5,7 +5,7 @@ import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { Db } from './db'
 import { classifyDbError, describeDbError, sqlStateOf } from './db-errors'
-import { telemetryInsertSql, telemetryParams } from './telemetry-sql'
+import { carriesHealth, telemetryInsertSql, telemetryParams } from './telemetry-sql'
 import { noRows, rowCount, storeIsolating, type RefusedRow, type TelemetryCounts, type TelemetryRows } from './telemetry-rows'
 
 /**
@@ -239,8 +239,9 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
       const started = performance.now()
       const dedupe = now() < dedupeUntil
       try {
-        const sql = telemetryInsertSql(r.length > 0, e.length > 0, a.length > 0, dedupe)
-        const params = telemetryParams(r, 0, r.length, e, 0, e.length, a, 0, a.length)
+        const health = carriesHealth(r)
+        const sql = telemetryInsertSql(r.length > 0, e.length > 0, a.length > 0, dedupe, health)
+        const params = telemetryParams(r, 0, r.length, e, 0, e.length, a, 0, a.length, health)
         const result = await db.query<TelemetryCounts>(sql, params)
         metrics.flushSeconds.observe((performance.now() - started) / 1000)
         failingSince = undefined

@@ -84,6 +84,23 @@ describe('device ingest, end to end on PostgreSQL', () => {
     expect(client.connected).toBe(true)
   })
 
+  it("stores a watch's health readings and returns them; an out-of-range one dead-letters its whole reading with the reason", async () => {
+    const ts = shanghaiMidnight(1) + 12 * 60 * MIN
+    const measured = { ts, hr: 74, sys: 134, dia: 86, spo2: 96, temp: 36.7 }
+    // QoS 1: the PUBACK comes once the fate is durable, so each await below is a stored fact.
+    await client.publishAsync(`eg/v1/${watch.id}/telemetry`, JSON.stringify(measured), { qos: 1 })
+    await client.publishAsync(`eg/v1/${watch.id}/telemetry`, JSON.stringify({ ts: ts + 1000, hr: 71, spo2: 120 }), { qos: 1 })
+    const stored = await telemetry(watch.elderId, ts - 1, ts + MIN)
+    expect(stored.items).toEqual([{ kind: 'watch', tenantId: expect.any(String), elderId: watch.elderId, deviceId: watch.id, ...measured }])
+    const letters = await t.api.request<{ items: Array<{ reason: string; message: string; deviceId: string; payload: string }> }>(
+      'GET',
+      `/api/v1/dead-letters?limit=10&reason=out_of_range&deviceId=${watch.id}`,
+    )
+    const spo2Letter = letters.items.find((l) => l.payload.includes('"spo2":120'))
+    expect(spo2Letter).toMatchObject({ reason: 'out_of_range', message: 'spo2: must be ≤ 100', deviceId: watch.id })
+    expect(client.connected).toBe(true)
+  })
+
   it('refuses a wrong secret and an unknown device, and disconnects a cross-device publish', async () => {
     await expect(connectDevice(t.mqttUrl, watch.id, 'wrong-secret')).rejects.toThrow(/Not authorized|Bad username/i)
     await expect(connectDevice(t.mqttUrl, 'no-such-device', 'x')).rejects.toThrow(/Not authorized|Bad username/i)

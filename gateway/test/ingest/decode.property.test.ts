@@ -10,7 +10,10 @@ import { NOW, camera, limits, watch } from './fixtures'
  */
 const reasons = new Set<RejectReason>(['oversize', 'not_json', 'empty', 'bad_shape', 'out_of_range', 'bad_ts', 'future_ts', 'too_many', 'bad_status'])
 const channels: DeviceChannel[] = ['telemetry', 'event', 'status', 'cmd/ack']
-const fieldNames = ['ts', 'lat', 'lon', 'acc', 'src', 'hr', 'steps', 'bat', 'worn', 'presence', 'persons', 'strangers', 'motion', 'type', 'id', 'status', '__proto__', 'constructor']
+const fieldNames = [
+  'ts', 'lat', 'lon', 'acc', 'src', 'hr', 'steps', 'bat', 'worn', 'spo2', 'sys', 'dia', 'temp',
+  'presence', 'persons', 'strangers', 'motion', 'type', 'id', 'status', '__proto__', 'constructor',
+]
 
 const tsValue = fc.oneof(
   fc.integer({ min: NOW - 86_400_000, max: NOW + 86_400_000 }),
@@ -42,6 +45,9 @@ function checkInvariants(decoded: ReturnType<typeof decodeMessage>, elements: nu
     if (reading.kind === 'watch') {
       expect(reading.deviceId).toBe(watch.deviceId)
       if (reading.hr !== undefined) expect(reading.hr >= 20 && reading.hr <= 250).toBe(true)
+      if (reading.spo2 !== undefined) expect(Number.isInteger(reading.spo2) && reading.spo2 >= 50 && reading.spo2 <= 100).toBe(true)
+      if (reading.temp !== undefined) expect(reading.temp >= 30 && reading.temp <= 45).toBe(true)
+      if (reading.sys !== undefined && reading.dia !== undefined) expect(reading.dia).toBeLessThan(reading.sys)
       expect(reading.lat === undefined).toBe(reading.lon === undefined)
     } else {
       expect(reading.deviceId).toBe(camera.deviceId)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
 import { T0, cameraReading, deviceEvent, emptyTables, watchReading } from '../../../test/support/telemetry'
+import { storedSince } from '../../src/cluster/feed-store'
 import { createMetrics } from '../../src/metrics'
 import type { Db } from '../../src/storage/db'
 import { queryEvents, queryReadings, streamTenantInputs } from '../../src/storage/telemetry-queries'
@@ -41,6 +42,10 @@ describe.each(backends)('telemetry queries on $name', (backend) => {
     const sparse: WatchReading[] = [
       { kind: 'watch', tenantId: 't1', elderId: 'e1', deviceId: 'w9', ts: T0 + 1500, hr: 71 },
       { kind: 'watch', tenantId: 't1', elderId: 'e1', deviceId: 'w9', ts: T0 + 2500, lat: 31.5, lon: 121.5, src: 'wifi' },
+      // A 4G watch's health measurements, alone or in part.
+      { kind: 'watch', tenantId: 't1', elderId: 'e1', deviceId: 'w9', ts: T0 + 2600, spo2: 95, sys: 152, dia: 91, temp: 37.8 },
+      { kind: 'watch', tenantId: 't1', elderId: 'e1', deviceId: 'w9', ts: T0 + 2700, sys: 118 },
+      { kind: 'watch', tenantId: 't1', elderId: 'e1', deviceId: 'w9', ts: T0 + 2800, temp: 36.4, bat: 30 },
     ]
     const cameras = Array.from({ length: 100 }, (_, i) => cameraReading(i))
     const events = Array.from({ length: 50 }, (_, i) => deviceEvent(i, i % 3 === 0 ? { detail: undefined } : {}))
@@ -59,7 +64,7 @@ describe.each(backends)('telemetry queries on $name', (backend) => {
     expect(readings.find((r) => r.deviceId === 'w9')).toBeUndefined()
 
     const early = await queryReadings(db, { tenantId: 't1', elderId: 'e1', from: T0, to: T0 + 3000, limit: 10 })
-    expect(early.filter((r) => r.deviceId === 'w9')).toEqual(sparse)
+    expect(early.filter((r) => r.deviceId === 'w9')).toStrictEqual(sparse)
 
     const camerasOnly = await queryReadings(db, { tenantId: 't1', elderId: 'e1', from, to, limit: 1000, kind: 'camera' })
     expect(camerasOnly).toEqual(cameras.filter(inRange).sort(byTime))
@@ -81,7 +86,8 @@ describe.each(backends)('telemetry queries on $name', (backend) => {
       for (let d = 1; d <= 9; d++) {
         const deviceId = `d${d}`
         const ts = T0 + t * 60_000
-        readings.push(d % 2 ? watchReading(d, { deviceId, ts }) : cameraReading(d, { deviceId, ts }))
+        // Watch readings of the first instant carry health readings (fixture: every fourth), which the replay after a crash must see too.
+        readings.push(d % 2 ? watchReading(4 * d + t, { deviceId, ts }) : cameraReading(d, { deviceId, ts }))
         if (d % 3 === 0) events.push(deviceEvent(d, { deviceId, ts, type: 'sos' }), deviceEvent(d, { deviceId, ts, type: 'fall' }))
       }
     }
@@ -91,6 +97,7 @@ describe.each(backends)('telemetry queries on $name', (backend) => {
 
     const expected = [...readings, ...events].sort(streamOrder)
     expect(expected).toHaveLength(36 + 24)
+    expect(expected.filter((x) => x.kind === 'watch' && x.spo2 !== undefined)).toHaveLength(5)
     for (const pageSize of [1, 4, 7, 1000]) {
       const pages: Input[][] = []
       for await (const page of streamTenantInputs(db, { tenantId: 't1', from: T0, to: T0 + 4 * 60_000, pageSize })) {
@@ -99,6 +106,8 @@ describe.each(backends)('telemetry queries on $name', (backend) => {
       }
       expect(pages.flat()).toEqual(expected)
     }
+    // The storage feed (cluster workers) reads the same rows by storing time, in the same order.
+    expect(await storedSince(db, ['t1'], 0, null)).toEqual([...expected, late])
     const fromSecond: Input[] = []
     for await (const page of streamTenantInputs(db, { tenantId: 't1', from: T0 + 60_000, to: T0 + 120_000, pageSize: 5 })) fromSecond.push(...page)
     expect(fromSecond).toEqual(expected.filter((x) => x.ts === T0 + 60_000))

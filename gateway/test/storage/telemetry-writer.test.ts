@@ -85,7 +85,14 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
       [T0 + 1234 * 1000],
     )
     const expected = watchReading(1234)
-    expect(w).toMatchObject({ ts: expected.ts, tenant_id: 't1', elder_id: 'e2', kind: 'watch', lat: expected.lat, lon: expected.lon, acc: 12.5, src: 'gps', hr: expected.hr, steps: expected.steps, bat: expected.bat, worn: true, presence: null, persons: null })
+    expect(w).toMatchObject({ ts: expected.ts, tenant_id: 't1', elder_id: 'e2', kind: 'watch', lat: expected.lat, lon: expected.lon, acc: 12.5, src: 'gps', hr: expected.hr, steps: expected.steps, bat: expected.bat, worn: true, presence: null, persons: null, spo2: null, sys: null, dia: null, temp: null })
+    const measured = watchReading(1236)
+    const [h] = await db.query<Record<string, unknown>>(
+      "SELECT spo2, sys, dia, temp, hr FROM readings WHERE device_id = 'w4' AND time = timestamptz 'epoch' + $1::float8 * interval '1 millisecond'",
+      [measured.ts],
+    )
+    expect(measured.temp).toBeDefined()
+    expect(h).toEqual({ spo2: measured.spo2, sys: measured.sys, dia: measured.dia, temp: measured.temp, hr: measured.hr })
     const [c] = await db.query<Record<string, unknown>>("SELECT * FROM readings WHERE device_id = 'c5' ORDER BY time LIMIT 1")
     expect(c).toMatchObject({ kind: 'camera', presence: true, persons: 1, strangers: 1, motion: true, lat: null, hr: null })
     const [e] = await db.query<Record<string, unknown>>("SELECT * FROM device_events WHERE device_id = 'w1' ORDER BY time LIMIT 1")
@@ -99,6 +106,32 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
     const atMost250 = values.find((v) => v.metricName === 'eg_writer_batch_rows_bucket' && v.labels.le === 250)?.value
     expect(total).toBeGreaterThanOrEqual(Math.ceil(5800 / 250))
     expect(atMost250).toBe(total)
+  })
+
+  it('sends the health columns only in a batch where some reading carries one', async () => {
+    // Parameters per INSERT: one array per column.
+    const sent: number[] = []
+    const spy: Db = {
+      ...db,
+      kind: db.kind,
+      query: (sql, params) => {
+        if (sql.startsWith('WITH')) sent.push(params?.length ?? 0)
+        return db.query(sql, params)
+      },
+    }
+    writer = createTelemetryWriter(spy, { batchSize: 1000, flushMs: 0, bufferCapacity: 10_000, logger: silentLogger, metrics })
+    // Without health readings: the 17 columns of 002. With one among them: 21 for every row.
+    await writer.push({ readings: [watchReading(1), cameraReading(2)] }, { durable: true })
+    await writer.push({ readings: [watchReading(3), watchReading(4), cameraReading(5)] }, { durable: true })
+    expect(sent).toEqual([17, 21])
+    const rows = await db.query<{ device_id: string; spo2: number | null; temp: number | null }>('SELECT device_id, spo2, temp FROM readings ORDER BY time')
+    expect(rows).toEqual([
+      { device_id: 'w1', spo2: null, temp: null },
+      { device_id: 'c2', spo2: null, temp: null },
+      { device_id: 'w3', spo2: null, temp: null },
+      { device_id: 'w4', spo2: watchReading(4).spo2, temp: watchReading(4).temp },
+      { device_id: 'c5', spo2: null, temp: null },
+    ])
   })
 
   it('writes a partial batch after flushMs without being asked', async () => {

@@ -16,6 +16,11 @@ export interface WatchReadingBody {
   steps?: number
   bat?: number
   worn?: boolean
+  /** Health readings (percent, mmHg, °C); no simulated watch measures them yet. */
+  spo2?: number
+  sys?: number
+  dia?: number
+  temp?: number
 }
 
 export interface CameraReadingBody {

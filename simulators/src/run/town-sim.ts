@@ -30,6 +30,11 @@ export interface TownSimOptions {
   /** Replaces the MQTT connector (tests). */
   connector?: Connector
   tickMs?: number
+  /**
+   * How far (event time) the clock may run ahead of the newest instant whose publishes are all
+   * acknowledged. Default 10 min: see TownSim.now().
+   */
+  maxLeadMs?: number
   connectConcurrency?: number
   onCommand?: (deviceId: string, command: VoiceCommand) => void
   onError?: (deviceId: string, err: Error) => void
@@ -68,6 +73,11 @@ export function defaultStart(days: number, utcOffsetMin: number, now = Date.now(
   return localMidnight(now, utcOffsetMin) - days * DAY_MS
 }
 
+/** The default bound on how far the run's clock leads the gateway's acknowledgements. */
+export const DEFAULT_MAX_LEAD_MS = 10 * 60_000
+/** Wall ms a pacing wait lasts at most. */
+const PACE_CAP_MS = 1_000
+
 export class TownSim {
   readonly start: number
   readonly end: number
@@ -77,6 +87,10 @@ export class TownSim {
   private finished: Promise<RunSummary> | undefined
   private wallStarted = 0
   private readonly flakiness: number
+  /** Event time up to which every publish of the run is acknowledged (or gave up on: PACE_CAP_MS). */
+  private ackedTo: number
+  private pacing: Promise<void> | undefined
+  private readonly maxLeadMs: number
 
   constructor(private readonly opts: TownSimOptions) {
     opts.town.requireSeeded()
@@ -84,6 +98,8 @@ export class TownSim {
     this.end = this.start + opts.days * DAY_MS
     const connector = opts.connector ?? mqttConnector(opts.mqttUrl)
     this.flakiness = opts.flakiness ?? 0.3
+    this.ackedTo = this.start
+    this.maxLeadMs = opts.maxLeadMs ?? DEFAULT_MAX_LEAD_MS
     const flaky = this.flakiness
     const linkOpts = { clock: () => this.now(), beforeUpload: () => this.gatewayCaughtUp(), ...(opts.onCommand ? { onCommand: opts.onCommand } : {}), ...(opts.onError ? { onError: opts.onError } : {}) }
     this.runs = opts.town.elders.map((elder) => ({
@@ -119,11 +135,17 @@ export class TownSim {
 
   /**
    * Event time: the virtual clock, held at a power-saving watch's upload until the upload is on
-   * the wire (see DeviceLink.uploading), so no device's later readings overtake it.
+   * the wire (see DeviceLink.uploading), so no device's later readings overtake it — and never
+   * more than `maxLeadMs` ahead of what the gateway has acknowledged. Without that bound a
+   * stall of either process (a GC pause, a slow flush) becomes event time: at ×20,000, 100 ms
+   * is half an hour, played device by device in one tick, and devices whose turn came later
+   * reach the gateway half an hour "late" on its event clock — a silence that the simulated
+   * world never had (the gateway measures silence by arrival, DESIGN §5). Bounded, devices
+   * arrive at most `maxLeadMs` apart: the run slows down rather than inventing outages.
    */
   now(): number {
     if (!this.clock) return this.start
-    let now = Math.min(this.clock.now(), this.end)
+    let now = Math.min(this.clock.now(), this.end, this.ackedTo + this.maxLeadMs)
     for (const run of this.runs) now = Math.min(now, run.watch.holdAt)
     return now
   }
@@ -152,6 +174,7 @@ export class TownSim {
           run.watch.playUntil(now)
           run.camera.playUntil(now)
         }
+        this.pace(now)
         if (now >= this.end) {
           clearInterval(this.timer)
           this.timer = undefined
@@ -196,6 +219,26 @@ export class TownSim {
       eventTo: this.now(),
       wallMs: this.wallStarted ? Date.now() - this.wallStarted : 0,
     }
+  }
+
+  /**
+   * Moves `ackedTo` to `playedTo` once everything published so far is acknowledged. One wait at
+   * a time: the next covers what later ticks published. A link that lost its connection holds
+   * its publishes until it reconnects; the world does not stop for it — after PACE_CAP_MS the
+   * clock goes on (pacing bounds skew, it is not what makes the run complete: settle() is).
+   */
+  private pace(playedTo: number): void {
+    if (this.pacing) return
+    let timer: NodeJS.Timeout | undefined
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, PACE_CAP_MS)
+      timer.unref()
+    })
+    this.pacing = Promise.race([this.gatewayCaughtUp(), cap]).then(() => {
+      clearTimeout(timer)
+      if (playedTo > this.ackedTo) this.ackedTo = playedTo
+      this.pacing = undefined
+    })
   }
 
   /** Resolves once every device's publishes so far are acknowledged: the gateway has read them all. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { EgError } from '../../errors.js'
 import { recordAudit } from '../../registry/audit-store.js'
-import { deleteDevice, getDevice, insertDevice, listDevices, rotateDeviceSecret } from '../../registry/device-store.js'
+import { deleteDevice, getDevice, insertDevice, listDevices, NO_SECRET, rotateDeviceSecret } from '../../registry/device-store.js'
 import { generateDeviceSecret, hashDeviceSecret } from '../../registry/secrets.js'
 import type { Device } from '../../registry/types.js'
 import type { HttpDeps } from '../app.js'
@@ -22,6 +22,11 @@ function deviceView(device: Device) {
   return rest
 }
 
+/** How the device connects: MQTT settings, or (protocol "watch") its number — it has no secret. */
+function connectionOf(device: Device) {
+  return device.protocol === 'watch' ? {} : { mqtt: mqttSettings(device.id) }
+}
+
 export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
@@ -30,27 +35,37 @@ export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
     // The secret is in this response and the rotation response only; the database keeps a hash.
     app.post('/devices', { config, schema: { body: createDeviceBody, tags: ['devices'] } }, async (request, reply) => {
       const actor = userOf(request)
-      const secret = generateDeviceSecret()
+      const body = request.body
+      // DESIGN §3b: a watch-protocol device has no secret (its protocol has none) — nothing to show.
+      const secret = body.protocol === 'watch' ? undefined : generateDeviceSecret()
       const device = await deps.db.transaction(async (tx) => {
-        await requireElder(tx, actor.tenantId, request.body.elderId)
+        await requireElder(tx, actor.tenantId, body.elderId)
         const created = await insertDevice(tx, actor.tenantId, {
-          id: request.body.id ?? randomUUID(),
-          elderId: request.body.elderId,
-          kind: request.body.kind,
-          secretHash: hashDeviceSecret(secret),
+          id: body.id ?? randomUUID(),
+          elderId: body.elderId,
+          kind: body.kind,
+          secretHash: secret === undefined ? NO_SECRET : hashDeviceSecret(secret),
+          protocol: body.protocol,
+          ...(body.imei !== undefined ? { imei: body.imei } : {}),
+          ...(body.clockOffsetMinutes !== undefined ? { clockOffsetMinutes: body.clockOffsetMinutes } : {}),
         })
-        await recordAudit(tx, auditBy(actor, 'device.create', created.id, { elderId: created.elderId, kind: created.kind }))
+        await recordAudit(tx, auditBy(actor, 'device.create', created.id, { elderId: created.elderId, kind: created.kind, protocol: created.protocol }))
         return created
       })
       // A connect attempt before creation may have cached "no such device".
       deps.deviceAuth.invalidate(device.id)
-      return reply.status(201).send({ ...deviceView(device), secret, mqtt: mqttSettings(device.id) })
+      if (device.imei !== null) deps.onWatchRegistered?.(device.imei)
+      return reply.status(201).send({ ...deviceView(device), ...(secret === undefined ? {} : { secret }), ...connectionOf(device) })
     })
 
     app.post('/devices/:id/rotate-secret', { config, schema: { params: idParams, tags: ['devices'] } }, async (request) => {
       const actor = userOf(request)
       const secret = generateDeviceSecret()
       await deps.db.transaction(async (tx) => {
+        const device = await getDevice(tx, actor.tenantId, request.params.id)
+        if (device === null) throw new EgError('NOT_FOUND', 'device not found')
+        // Giving a watch-protocol device a secret would open MQTT to it: its protocol has none.
+        if (device.protocol === 'watch') throw new EgError('CONFLICT', 'a watch-protocol device has no secret to rotate')
         if (!(await rotateDeviceSecret(tx, actor.tenantId, request.params.id, hashDeviceSecret(secret)))) {
           throw new EgError('NOT_FOUND', 'device not found')
         }
@@ -70,16 +85,20 @@ export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
     app.get('/devices/:id', { config, schema: { params: idParams, tags: ['devices'] } }, async (request) => {
       const device = await getDevice(deps.db, userOf(request).tenantId, request.params.id)
       if (device === null) throw new EgError('NOT_FOUND', 'device not found')
-      return { ...deviceView(device), mqtt: mqttSettings(device.id) }
+      return { ...deviceView(device), ...connectionOf(device) }
     })
 
     app.delete('/devices/:id', { config, schema: { params: idParams, tags: ['devices'] } }, async (request, reply) => {
       const actor = userOf(request)
-      await deps.db.transaction(async (tx) => {
-        if (!(await deleteDevice(tx, actor.tenantId, request.params.id))) throw new EgError('NOT_FOUND', 'device not found')
+      const imei = await deps.db.transaction(async (tx) => {
+        const device = await getDevice(tx, actor.tenantId, request.params.id)
+        if (device === null || !(await deleteDevice(tx, actor.tenantId, request.params.id))) throw new EgError('NOT_FOUND', 'device not found')
         await recordAudit(tx, auditBy(actor, 'device.delete', request.params.id))
+        return device.imei
       })
       deps.deviceAuth.invalidate(request.params.id)
+      // A deleted watch's open connection is closed, and its number forgotten, at once.
+      if (imei !== null) deps.onWatchRemoved?.(imei)
       return reply.status(204).send()
     })
   }

@@ -1,0 +1,87 @@
+import type { Broker, DeviceIdentity } from '../broker/types'
+import type { Config } from '../config'
+import type { IntakeSinks, DeviceIntake } from '../intake/device-intake'
+import type { Logger } from '../logger'
+import type { Metrics } from '../metrics'
+import { findWatchByImei } from '../registry/device-store'
+import type { Queryable } from '../storage/db'
+import { createWatchDirectory } from './directory'
+import { createWatchMetrics } from './metrics'
+import { startWatchPort, type WatchPort } from './server'
+
+export type { WatchPort } from './server'
+
+export interface WatchPortDeps {
+  db: Queryable
+  logger: Logger
+  metrics: Metrics
+  intake: Pick<DeviceIntake, 'onMessage'>
+  deadLetters: IntakeSinks['deadLetters']
+  activity: { seen(deviceId: string, at: number): void; frame(deviceId: string, at: number, command: string): void }
+  onConnect(device: DeviceIdentity): void
+  onDisconnect(device: DeviceIdentity): void
+}
+
+/** The watch port as configured (EG_WATCH_PORT unset: off), plus what the registry tells it. */
+export interface ConfiguredWatchPort {
+  port: WatchPort | undefined
+  /** A watch was registered: a cached "unknown number" is forgotten. */
+  registered(imei: string): void
+  /** A watch was deleted: its connection is closed, its number forgotten. */
+  removed(imei: string): void
+  close(): Promise<void>
+}
+
+export async function startConfiguredWatchPort(config: Config, deps: WatchPortDeps): Promise<ConfiguredWatchPort> {
+  const directory = createWatchDirectory({ find: (imei) => findWatchByImei(deps.db, imei), ttlMs: 60_000 })
+  const port =
+    config.EG_WATCH_PORT === undefined
+      ? undefined
+      : await startWatchPort({
+          port: config.EG_WATCH_PORT,
+          host: config.EG_HOST,
+          logger: deps.logger,
+          metrics: createWatchMetrics(deps.metrics.registry),
+          directory,
+          intake: deps.intake,
+          deadLetters: deps.deadLetters,
+          activity: deps.activity,
+          clock: Date.now,
+          limits: {
+            maxConnections: config.EG_WATCH_MAX_CONNECTIONS,
+            maxPendingPerAddress: config.EG_WATCH_MAX_PENDING_PER_ADDRESS,
+            idleMs: config.EG_WATCH_IDLE_MS,
+            identifyMs: config.EG_WATCH_FRAME_MS,
+            frameMs: config.EG_WATCH_FRAME_MS,
+          },
+          onConnect: deps.onConnect,
+          onDisconnect: deps.onDisconnect,
+        })
+  return {
+    port,
+    registered: (imei) => directory.forget(imei),
+    removed(imei) {
+      directory.forget(imei)
+      port?.disconnect(imei)
+    },
+    close: async () => port?.close(),
+  }
+}
+
+/**
+ * Where a command to a device goes: a watch connected to the watch port gets it as a `MESSAGE`
+ * frame, every other device over MQTT. The voice dispatcher sees one transport, so prompts to
+ * protocol watches have the same lifecycle (queued → sent → delivered → expired).
+ */
+export function routeCommands(broker: Pick<Broker, 'sendCommand' | 'isConnected'>, watches: WatchPort | undefined): Pick<Broker, 'sendCommand' | 'isConnected'> {
+  if (watches === undefined) return broker
+  return {
+    isConnected: (deviceId) => watches.isConnected(deviceId) || broker.isConnected(deviceId),
+    sendCommand(deviceId, command) {
+      if (!watches.isConnected(deviceId)) return broker.sendCommand(deviceId, command)
+      const { id, text } = command as { id?: unknown; text?: unknown }
+      if (typeof id !== 'string' || typeof text !== 'string') return Promise.reject(new Error('a watch-protocol device takes voice prompts only'))
+      return watches.sendVoice(deviceId, { id, text })
+    },
+  }
+}

@@ -1,0 +1,39 @@
+import type { IntakeSinks, DeviceIntake } from '../intake/device-intake'
+import type { Logger } from '../logger'
+import type { WatchConnection } from './connection'
+import type { WatchDirectory } from './directory'
+import type { WatchMetrics } from './metrics'
+
+/** Bounds of the watch port (config EG_WATCH_*): every one a defence against a hostile peer. */
+export interface WatchPortLimits {
+  /** Largest frame content accepted; a longer frame closes the connection. */
+  maxContentBytes: number
+  /** Open connections in all; beyond, new ones are closed at once. */
+  maxConnections: number
+  /** Connections not yet identified, per remote address (a county's watches share carrier NAT addresses, so identified ones are not limited). */
+  maxPendingPerAddress: number
+  /** Time a new connection has to send its first complete frame. */
+  identifyMs: number
+  /** Time a begun frame has to end (slow-loris). */
+  frameMs: number
+  /** Silence after which an identified watch's connection is closed (watches send `LK` every few minutes). */
+  idleMs: number
+  /** Broken frames tolerated on one connection before it is closed. */
+  maxProblems: number
+}
+
+/** What a connection needs from its port: shared by all connections, owned by server.ts. */
+export interface WatchPortContext {
+  limits: WatchPortLimits
+  logger: Logger
+  metrics: WatchMetrics
+  directory: WatchDirectory
+  intake: Pick<DeviceIntake, 'onMessage'>
+  deadLetters: IntakeSinks['deadLetters']
+  activity: { seen(deviceId: string, at: number): void; frame(deviceId: string, at: number, command: string): void }
+  clock: () => number
+  /** A bounded metric label for a command a watch sent (unknown ones share one). */
+  commandLabel(command: string): string
+  identified(connection: WatchConnection): void
+  closed(connection: WatchConnection, reason: string): void
+}
