@@ -1,5 +1,5 @@
 import type { Queryable } from '../storage/db'
-import type { Alert } from './alert-store'
+import type { Alert } from './alert-model'
 import { appendChange, type Change } from './change-log-store'
 import type { RiskLevel } from './levels'
 

@@ -3,7 +3,7 @@ import { applyFindings, type ApplyFindingsOptions } from '../alerts/alert-store'
 import type { AlertEffects } from '../alerts/effects'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
-import { retryDelayMs, type BackoffPolicy } from '../notices/backoff'
+import { retryDelayMs, type BackoffPolicy } from '../retry/backoff'
 import type { Db } from '../storage/db'
 import {
   classifyFindingFailure,

@@ -1,8 +1,8 @@
-import { retryDelayMs, type BackoffPolicy } from '../notices/backoff'
+import { retryDelayMs, type BackoffPolicy } from '../retry/backoff'
 
 /**
  * An in-memory queue of work that failed and is tried again later, each entry on its own
- * capped exponential backoff (notices/backoff.ts: the same spacing the notice deliverer uses).
+ * capped exponential backoff (retry/backoff.ts: the same spacing the notice deliverer uses).
  * One timer serves the whole queue; one pass at a time tries the entries that are due, in the
  * order they were added (an elder's findings stay in order among themselves).
  *

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
-import { retryDelayMs, type BackoffPolicy } from '../notices/backoff'
+import { retryDelayMs, type BackoffPolicy } from '../retry/backoff'
 
 /**
  * The fence around one tenant's rule evaluation (runtime.ts). Every tenant shares the engine's

@@ -1,3 +1,4 @@
+import { retryDelayMs, type BackoffPolicy } from '../retry/backoff'
 import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
 import { EgError } from '../errors'
 import type { CommandAck } from '../ingest/types'
@@ -88,9 +89,12 @@ const UNIQUE_VIOLATION = '23505'
 /** How long the writer stays in the ON CONFLICT form after a duplicate. */
 const DEDUPE_SPELL_MS = 1_000
 
-/** 100 ms doubling to a 5 s cap, ±20 % jitter so several gateway workers do not retry in step. */
+/** 100 ms doubling to a 5 s cap, jittered (retry/backoff.ts) so several gateway workers do not retry in step. */
+const WRITER_BACKOFF: BackoffPolicy = { baseMs: 100, factor: 2, capMs: 5_000 }
+
 export function defaultRetryDelayMs(attempt: number): number {
-  return Math.min(100 * 2 ** Math.min(attempt, 16), 5_000) * (0.8 + Math.random() * 0.4)
+  // At least 10 ms: a retry the same instant against a database that just failed is no retry.
+  return Math.max(10, retryDelayMs(attempt + 1, WRITER_BACKOFF))
 }
 
 /**

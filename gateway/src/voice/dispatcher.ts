@@ -1,3 +1,4 @@
+import { backoffCeilingMs } from '../retry/backoff'
 import { Counter, type Registry } from 'prom-client'
 import type { Change } from '../alerts/change-log-store'
 import type { Broker } from '../broker/index'
@@ -118,7 +119,8 @@ export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispat
     const at = mem?.at ?? (p.sentAt === null ? null : Date.parse(p.sentAt))
     if (at === null) return true
     const sends = Math.max(mem?.count ?? 0, p.sendCount, 1)
-    return now - at >= Math.min(resendMaxMs, resendBaseMs * 2 ** (sends - 1))
+    // Undelayed ceiling of the shared backoff: a re-send is due once it has passed.
+    return now - at >= backoffCeilingMs(sends, { baseMs: resendBaseMs, factor: 2, capMs: resendMaxMs })
   }
 
   /** Publishes the prompts that are unexpired, not in flight, on a connected device and (unless forced) due. */

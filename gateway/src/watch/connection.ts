@@ -4,7 +4,7 @@ import type { WatchRow } from '../registry/device-store'
 import { decodeContent } from './content'
 import { encodeFrame, isMessageEcho, type WatchFrame } from './frame'
 import { FrameReader } from './frame-reader'
-import type { WatchPortContext } from './port-context'
+import type { WatchPortContext, WatchSession } from './port-context'
 
 /**
  * One watch's TCP connection (DESIGN §3b). Frames are handled one at a time, in order, and the
@@ -16,7 +16,7 @@ import type { WatchPortContext } from './port-context'
  * The first frame names the watch; a number that is not registered closes the connection, and
  * so does a later frame that names another number (one connection, one watch).
  */
-export class WatchConnection {
+export class WatchConnection implements WatchSession {
   private readonly reader: FrameReader
   private readonly queue: WatchFrame[] = []
   private busy = false

@@ -1,6 +1,6 @@
 import type { IntakeSinks, DeviceIntake } from '../intake/device-intake'
 import type { Logger } from '../logger'
-import type { WatchConnection } from './connection'
+import type { DeviceIdentity } from '../broker/types'
 import type { WatchDirectory } from './directory'
 import type { WatchMetrics } from './metrics'
 
@@ -34,6 +34,15 @@ export interface WatchPortContext {
   clock: () => number
   /** A bounded metric label for a command a watch sent (unknown ones share one). */
   commandLabel(command: string): string
-  identified(connection: WatchConnection): void
-  closed(connection: WatchConnection, reason: string): void
+  identified(connection: WatchSession): void
+  closed(connection: WatchSession, reason: string): void
+}
+
+/** What the port sees of a connection (connection.ts implements it; no import back from here). */
+export interface WatchSession {
+  readonly address: string
+  readonly device: DeviceIdentity | undefined
+  readonly watch: { imei: string } | undefined
+  sendMessage(promptId: string, content: string): Promise<void>
+  close(reason: string, count?: boolean): void
 }

@@ -3,7 +3,7 @@ import type { DeviceIdentity } from '../broker/types'
 import { EgError } from '../errors'
 import { WatchConnection } from './connection'
 import { voiceMessageContent } from './frame'
-import type { WatchPortContext, WatchPortLimits } from './port-context'
+import type { WatchPortContext, WatchPortLimits, WatchSession } from './port-context'
 
 /**
  * The 4G watch port (DESIGN §3b): a protocol adapter in front of the device intake — frames
@@ -45,8 +45,8 @@ const KNOWN_COMMANDS = new Set(['LK', 'UD', 'UD2', 'AL', 'heart', 'bphrt', 'oxyg
 
 export async function startWatchPort(opts: WatchPortOptions): Promise<WatchPort> {
   const limits = { ...DEFAULT_WATCH_LIMITS, ...opts.limits }
-  const all = new Set<WatchConnection>()
-  const byDevice = new Map<string, WatchConnection>()
+  const all = new Set<WatchSession>()
+  const byDevice = new Map<string, WatchSession>()
   const pendingByAddress = new Map<string, number>()
   const log = opts.logger.child({ component: 'watch-port' })
 

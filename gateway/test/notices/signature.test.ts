@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_BACKOFF, retryDelayMs } from '../../src/notices/backoff'
+import { DEFAULT_BACKOFF, retryDelayMs } from '../../src/retry/backoff'
 import { signNotice, verifyNoticeSignature } from '../../src/notices/signature'
 
 describe('notice signature (DESIGN §4)', () => {
