@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { alertRoutes } from './alerts/alert-routes'
+import { applyFindings } from './alerts/finding-store'
+import { createEscalationJob } from './alerts/escalation'
 import { createAlertLifecycle } from './alerts/lifecycle'
 import { startBroker, type Broker, type BrokerHooks, type DeviceIdentity } from './broker/index'
 import { startExternalBroker } from './broker-external/index'
@@ -40,6 +42,8 @@ import { routeCommands, startConfiguredWatchPort } from './watch/index'
  * The gateway assembled: storage → registry → writer → rule engine → broker → HTTP.
  * `main.ts` runs it as a process; end-to-end tests start it in-process on ephemeral ports.
  */
+// From gateway/src/gateway.ts and from the production bundle dist/gateway/main.js alike (as deep:
+// scripts/build.mjs), this is the repository's dashboard/dist.
 const defaultDashboardDir = fileURLToPath(new URL('../../dashboard/dist', import.meta.url))
 
 export interface Gateway {
@@ -124,9 +128,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       clock: config.EG_CLOCK,
       timeZone: config.EG_TZ,
       checkpointMs: config.EG_CHECKPOINT_MS,
-      effects,
-      cooldownMs: config.EG_ALERT_COOLDOWN_MS,
-      escalateAfterMs: config.EG_ESCALATE_AFTER_MS,
+      // One way: findings into the alert stage, and the escalation job on the same rule clock.
+      findingSink: (findings) => applyFindings(db, findings, effects, { cooldownMs: config.EG_ALERT_COOLDOWN_MS }),
+      onAdvanced: createEscalationJob(db, effects, { orangeAckMs: config.EG_ESCALATE_AFTER_MS }),
       metrics,
     })
     const lifecycle = createAlertLifecycle({ db, effects, ruleClock: (tenantId) => detection.ruleNow(tenantId) })

@@ -67,3 +67,14 @@ export async function escalateOverdue(db: Db, effects: AlertEffects, opts: Escal
   if (failures.length > 0) throw new AggregateError(failures, `escalating ${failures.length} overdue orange alert(s) failed; they stay orange until the next tick`)
   return escalated
 }
+
+/**
+ * The escalation job on the rule clock: the detection runtime calls it after each advance of a
+ * tenant's engine (gateway.ts wires it), so escalation lives with the alerts and detection
+ * never calls into them.
+ */
+export function createEscalationJob(db: Db, effects: AlertEffects, opts: { orangeAckMs?: number | undefined } = {}): (tenantId: string, at: number) => Promise<void> {
+  return async (tenantId, at) => {
+    await escalateOverdue(db, effects, { now: at, tenantId, ...(opts.orangeAckMs ? { orangeAckMs: opts.orangeAckMs } : {}) })
+  }
+}

@@ -1,6 +1,4 @@
 import type { Finding } from '../../../rules/src/index'
-import { applyFindings, type ApplyFindingsOptions } from '../alerts/alert-store'
-import type { AlertEffects } from '../alerts/effects'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import { retryDelayMs, type BackoffPolicy } from '../retry/backoff'
@@ -69,15 +67,13 @@ export const DEFAULT_FINDING_RETRY: FindingRetryPolicy = {
   maxDeferredMs: 15 * 60_000,
 }
 
-export type ApplyFindings = (db: Db, findings: readonly Finding[], effects: AlertEffects, opts?: ApplyFindingsOptions) => Promise<unknown>
+/** The stage findings go to (the alerts): stores them all in one transaction, or throws. */
+export type FindingSink = (findings: readonly Finding[]) => Promise<unknown>
 
 export interface FindingDeliveryOptions {
   db: Db
   logger: Logger
-  effects: AlertEffects
-  applyOptions?: ApplyFindingsOptions
-  /** alerts/finding-store.ts applyFindings unless injected (tests inject failures here). */
-  applyFindings?: ApplyFindings
+  sink: FindingSink
   metrics?: Metrics | undefined
   policy?: Partial<FindingRetryPolicy> | undefined
   now?: () => number
@@ -119,8 +115,7 @@ export function createFindingDelivery(opts: FindingDeliveryOptions): FindingDeli
   const { db, logger, metrics } = opts
   const now = opts.now ?? (() => Date.now())
   const policy: FindingRetryPolicy = { ...DEFAULT_FINDING_RETRY, ...opts.policy }
-  const applyImpl = opts.applyFindings ?? applyFindings
-  const apply = (findings: readonly Finding[]) => applyImpl(db, findings, opts.effects, opts.applyOptions ?? {})
+  const apply = opts.sink
   const deferredByTenant = new Map<string, number>()
   let openParked = 0
 

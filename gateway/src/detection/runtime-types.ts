@@ -1,10 +1,9 @@
 import type { RuleInput } from '../../../rules/src/index'
-import type { AlertEffects } from '../alerts/effects'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { BackoffPolicy } from '../retry/backoff'
 import type { Db } from '../storage/db'
-import type { ApplyFindings, FindingRetryPolicy, FindingsHealth } from './finding-delivery'
+import type { FindingRetryPolicy, FindingSink, FindingsHealth } from './finding-delivery'
 import type { ParkedFindingActions } from './parked-actions'
 
 /** What the detection runtime (runtime.ts) takes, counts and offers. */
@@ -19,11 +18,17 @@ export interface DetectionOptions {
   tickMs?: number
   /** EG_CLOCK=event: event time that must pass between two evaluations of time-based rules. */
   eventStepMs?: number
-  /** What alert changes cause (voice prompts, notices, the live stream): the outbox planners. */
-  effects?: AlertEffects
-  /** Alert lifecycle knobs: cool-down after resolve, and how long orange may wait for an ack. */
-  cooldownMs?: number
-  escalateAfterMs?: number
+  /**
+   * Where findings go: the alert stage (in the gateway, alerts/finding-store.ts applyFindings
+   * with its effects). One way: detection emits, it never calls into alerts.
+   */
+  findingSink: FindingSink
+  /**
+   * A tenant's engine advanced on its rule clock to `at` (its findings delivered): the gateway
+   * runs the alert escalation job here (alerts/escalation.ts), on the same clock. Errors are
+   * logged and the next advance tries again.
+   */
+  onAdvanced?: (tenantId: string, at: number) => Promise<void>
   /** Wall clock source (tests); the engine itself never reads a clock. */
   now?: () => number
   /**
@@ -37,8 +42,6 @@ export interface DetectionOptions {
   findingRetry?: Partial<FindingRetryPolicy>
   /** How long a tenant whose evaluation threw is set aside (tests shorten it). */
   tenantBackoff?: BackoffPolicy
-  /** Stores findings as alerts (alerts/finding-store.ts unless injected: tests inject failures). */
-  applyFindings?: ApplyFindings
 }
 
 export interface DetectionStats {

@@ -1,6 +1,4 @@
 import { advance, advanceElders, ingest, type Finding, type RuleInput } from '../../../rules/src/index'
-import { noAlertEffects } from '../alerts/effects'
-import { escalateOverdue } from '../alerts/escalation'
 import { streamTenantInputs } from '../storage/telemetry-queries'
 import { checkpointDocument, saveCheckpointDocument } from './engine-store'
 import { createFindingDelivery } from './finding-delivery'
@@ -36,18 +34,8 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
   const { db, logger } = opts
   const now = opts.now ?? (() => Date.now())
   const eventStepMs = opts.eventStepMs ?? 60_000
-  const effects = opts.effects ?? noAlertEffects
   const { metrics } = opts
-  const delivery = createFindingDelivery({
-    db,
-    logger,
-    effects,
-    metrics,
-    now,
-    policy: opts.findingRetry,
-    applyOptions: opts.cooldownMs === undefined ? {} : { cooldownMs: opts.cooldownMs },
-    ...(opts.applyFindings ? { applyFindings: opts.applyFindings } : {}),
-  })
+  const delivery = createFindingDelivery({ db, logger, sink: opts.findingSink, metrics, now, policy: opts.findingRetry })
   const engines = new Map<string, TenantEngine>()
   /** tenantChanged refreshes queued and not started yet, by tenant and kind (coalesced). */
   const queuedRefreshes = new Map<string, Promise<void>>()
@@ -114,11 +102,13 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     engine.lastAdvance = at
     for (const f of step.findings) if (f.elderId) engine.dirty.add(f.elderId)
     await deliver(step.findings)
-    // DESIGN §5: an orange alert nobody acknowledged in time becomes red, on the rule clock.
-    try {
-      await escalateOverdue(db, effects, { now: at, tenantId: engine.tenantId, ...(opts.escalateAfterMs ? { orangeAckMs: opts.escalateAfterMs } : {}) })
-    } catch (err) {
-      logger.error({ err: (err as Error).message, tenantId: engine.tenantId }, 'escalation failed; retried on the next tick')
+    // The rule clock moved: what runs on it downstream (alert escalation, DESIGN §5) runs now.
+    if (opts.onAdvanced) {
+      try {
+        await opts.onAdvanced(engine.tenantId, at)
+      } catch (err) {
+        logger.error({ err: (err as Error).message, tenantId: engine.tenantId }, 'rule-clock job failed; retried on the next tick')
+      }
     }
   }
 

@@ -5,7 +5,8 @@ import type { RuleInput } from '../../../rules/src/index'
 import { adminUrl, backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
 import { waitFor } from '../../../test/support/gateway'
 import { applyFindings } from '../../src/alerts/alert-store'
-import type { ApplyFindings } from '../../src/detection/finding-delivery'
+import { noAlertEffects } from '../../src/alerts/effects'
+import type { FindingSink } from '../../src/detection/finding-delivery'
 import { listParked } from '../../src/detection/parked-findings-store'
 import { createDetectionRuntime, type DetectionOptions, type DetectionRuntime } from '../../src/detection/runtime'
 import { createMetrics, type Metrics } from '../../src/metrics'
@@ -74,7 +75,17 @@ describe.each(backends)('findings the database will not take ($name)', (backend)
     return id
   }
   function runtime(opts: Partial<DetectionOptions> & { metrics?: Metrics } = {}): DetectionRuntime {
-    const r = createDetectionRuntime({ db, logger: silentLogger, clock: 'event', timeZone: 'Asia/Shanghai', findingRetry: quick, ...opts })
+    const target = opts.db ?? db
+    const r = createDetectionRuntime({
+      db,
+      logger: silentLogger,
+      clock: 'event',
+      timeZone: 'Asia/Shanghai',
+      findingRetry: quick,
+      // The alert stage as the gateway wires it, on the same (possibly failing) database.
+      findingSink: (findings) => applyFindings(target, findings, noAlertEffects),
+      ...opts,
+    })
     runtimes.push(r)
     return r
   }
@@ -97,12 +108,12 @@ describe.each(backends)('findings the database will not take ($name)', (backend)
     const metrics = createMetrics()
     let attempts = 0
     // Evidence holding a BigInt: JSON.stringify throws a TypeError inside the real transaction.
-    const poisoning: ApplyFindings = (target, findings, effects, o) => {
+    const poisoning: FindingSink = (findings) => {
       for (const f of findings) if (f.elderId === bad) f.evidence.heartbeats = 10n
       if (findings.some((f) => f.elderId === bad)) attempts++
-      return applyFindings(target, findings, effects, o)
+      return applyFindings(db, findings, noAlertEffects)
     }
-    const r = runtime({ metrics, applyFindings: poisoning })
+    const r = runtime({ metrics, findingSink: poisoning })
     await r.warmUp([a, b])
     const openBefore = r.findingsHealth().parked
 
