@@ -86,6 +86,17 @@ describe('rule engine wired into the gateway (EG_CLOCK=event)', () => {
     expect(JSON.stringify(all)).not.toContain('菜市场')
   })
 
+  it('escalates the unacknowledged orange alert to red on the rule clock (the escalation job the runtime is given)', async () => {
+    // The day's data after the third visit moved the event clock hours past the orange raise:
+    // the escalation job ran on it. Its history says who raised it, and why.
+    const raised = await waitFor(async () => {
+      const alert = (await alerts()).find((a) => a.rule === 'venue.repeat')
+      return alert?.level === 'red' ? alert : undefined
+    }, { what: 'venue.repeat to escalate to red' })
+    const detail = await t.api.request<{ history: Array<{ actor: string; action: string; fromLevel: string | null; toLevel: string | null }> }>('GET', `/api/v1/alerts/${raised.id}`)
+    expect(detail.history).toContainEqual(expect.objectContaining({ actor: 'escalation', action: 'escalated', fromLevel: 'orange', toLevel: 'red' }))
+  })
+
   it('raises a red safety.sos alert for an SOS event at once, and the elder turns red', async () => {
     const client = await connectDevice(t.mqttUrl, watch.id, watch.secret)
     await client.publishAsync(`eg/v1/${watch.id}/event`, JSON.stringify({ ts: shanghaiMidnight(2) + 10 * 60 * MIN, type: 'sos' }), { qos: 1 })
