@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Change } from './alerts/change-log-store'
 import { alertChangeLogPlanner, composeAlertEffects, type AlertEffects } from './alerts/effects'
-import type { Broker } from './broker/index'
+import type { CommandTransport } from './device-commands'
 import type { Config } from './config'
 import type { LatestFixes } from './intake/latest-fixes'
 import type { Logger } from './logger'
@@ -15,7 +15,8 @@ import { createVoiceDispatcher, createVoicePlanner, voiceRoutes, type VoiceDispa
  * Everything that carries an alert to people (issue 4), assembled: the outbox planners that
  * run inside every alert change's transaction (change log, voice prompts, police and family
  * notices), and after each commit the dispatchers (voice over MQTT, notices over HTTP) and the
- * live stream. Voice needs the broker, which starts later: `attachBroker` completes it.
+ * live stream. Voice prompts go out through `commands`, to which the device transports (the
+ * MQTT broker, the watch port) are added as they start: everything here is created complete.
  */
 export interface AlertDelivery {
   effects: AlertEffects
@@ -25,11 +26,8 @@ export interface AlertDelivery {
   plugins: FastifyPluginAsync[]
   /** /api/v1 routes authenticated otherwise (signed police receipts). */
   publicPlugins: FastifyPluginAsync[]
-  attachBroker(broker: Pick<Broker, 'sendCommand' | 'isConnected'>): VoiceDispatcher
-  /** Broker hooks: a device (re)connected; devices acknowledged commands. */
-  deviceConnected(deviceId: string): void
-  onAcks: VoiceDispatcher['onAcks']
-  /** Wall-clock pieces that stop at shutdown. */
+  voice: VoiceDispatcher
+  /** Wall-clock pieces (and the voice dispatcher) that stop at shutdown. */
   stop(): Promise<void>
 }
 
@@ -43,6 +41,8 @@ export interface AlertDeliveryDeps {
   latestFixes?: LatestFixes
   /** The tenant's rule clock (EG_CLOCK): voice prompts' hourly limit and expiry count on it. */
   ruleClock?: (tenantId: string) => number
+  /** Where voice prompts go: the device transports, added as they start (device-commands.ts). */
+  commands: CommandTransport
 }
 
 export function createAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
@@ -59,7 +59,8 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
     webhookAllow: config.EG_WEBHOOK_ALLOW,
   })
   notices.onChanges(publish)
-  let voice: VoiceDispatcher | undefined
+  const voice = createVoiceDispatcher({ db, broker: deps.commands, logger, metrics, ruleClock: deps.ruleClock })
+  voice.onChanges(publish)
 
   const effects = composeAlertEffects({
     planners: [
@@ -73,7 +74,7 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
         ...(deps.latestFixes ? { latestFix: deps.latestFixes.get } : {}),
       }),
     ],
-    wake: [(changes) => voice?.wake(changes), () => notices.wake(), publish],
+    wake: [(changes) => voice.wake(changes), () => notices.wake(), publish],
   })
 
   return {
@@ -86,14 +87,9 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
       streamRoutes({ db, bus, logger }),
     ],
     publicPlugins: [noticeReceiptRoutes({ db, logger, onChanges: publish })],
-    attachBroker(broker) {
-      voice = createVoiceDispatcher({ db, broker, logger, metrics, ruleClock: deps.ruleClock })
-      voice.onChanges(publish)
-      return voice
-    },
-    deviceConnected: (deviceId) => voice?.deviceConnected(deviceId),
-    onAcks: (acks) => voice?.onAcks(acks),
+    voice,
     async stop() {
+      await voice.close()
       await notices.stop()
       await pruning.stop()
     },

@@ -36,7 +36,10 @@ import { openDb, type Db } from './storage/db'
 import { migrate, resolveTimescale } from './storage/migrate'
 import { applyRetention, startRetentionJob } from './storage/retention'
 import { createTelemetryWriter } from './storage/telemetry-writer'
-import { routeCommands, startConfiguredWatchPort } from './watch/index'
+import { startConfiguredWatchPort } from './watch/index'
+import { createDeviceCommands } from './device-commands'
+import { createRuleClock } from './rule-clock'
+import { createStopList } from './stop-list'
 
 /**
  * The gateway assembled: storage → registry → writer → rule engine → broker → HTTP.
@@ -68,11 +71,10 @@ export interface Gateway {
 
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const metrics = createMetrics()
+  // Each resource registers its stop right after it is created; they run newest first (stop-list.ts).
+  const stops = createStopList(logger)
   const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.EG_DATA_DIR, logger })
-  const cleanups: Array<() => Promise<unknown>> = [() => db.close()]
-  const closeAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'))
-  }
+  stops.onStop('storage', () => db.close())
   try {
     const timescale = await resolveTimescale(db, config.EG_TIMESCALE, logger)
     const applied = await migrate(db, { timescale })
@@ -83,7 +85,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     } else {
       // Plain PostgreSQL and PGlite: an hourly job (its first prune runs at once, in the background).
       const job = startRetentionJob(db, { days: config.EG_RETENTION_DAYS, timescale, intervalMs: 3_600_000, logger })
-      cleanups.push(() => job.stop())
+      stops.onStop('retention job', () => job.stop())
     }
     const boot = await ensureBootstrap(db, { tenantName: config.EG_TENANT_NAME, adminPassword: config.EG_ADMIN_PASSWORD })
 
@@ -92,8 +94,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       payloadBytes: config.EG_DEADLETTER_PAYLOAD_BYTES,
       logger,
     })
-    cleanups.push(() => deadLetters.close())
-    // Closed before the dead letters (cleanups run in reverse): rows it refuses become letters.
+    stops.onStop('dead letters', () => deadLetters.close())
+    // Stopped before the dead letters: rows it refuses become letters.
     const writer = createTelemetryWriter(db, {
       batchSize: config.EG_WRITER_BATCH_SIZE,
       flushMs: config.EG_WRITER_FLUSH_MS,
@@ -103,27 +105,34 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       metrics,
       refused: deadLetters,
     })
-    cleanups.push(() => writer.close())
+    stops.onStop('telemetry writer', () => writer.close())
     const rejections = createDeviceRejections(db, { logger })
-    cleanups.push(() => rejections.close())
+    stops.onStop('device rejections', () => rejections.close())
+    // Known only once HTTP listens (the bound port); notices read it when they are planned.
     let publicUrl = config.EG_PUBLIC_URL
     // Fed by intake before the writer stores a fix, read by notices planned a moment later.
     const latestFixes = createLatestFixes()
-    // The rule clock is the detection runtime's, created below; prompts are planned only after.
-    const delivery = createAlertDelivery({ db, config, logger, metrics, publicUrl: () => publicUrl, latestFixes, ruleClock: (tenantId) => detection.ruleNow(tenantId) })
-    cleanups.push(() => delivery.stop())
+    // The rule clock belongs here: detection drives it (event time), alerts and voice read it.
+    const ruleClock = createRuleClock(config.EG_CLOCK)
+    const ruleNow = (tenantId: string) => ruleClock.now(tenantId)
+    // Device transports (the broker, the watch port) join as they start; voice sends through it.
+    const commands = createDeviceCommands()
+    const delivery = createAlertDelivery({ db, config, logger, metrics, publicUrl: () => publicUrl, latestFixes, ruleClock: ruleNow, commands })
+    stops.onStop('alert delivery', () => delivery.stop())
     const { effects } = delivery
     const activity = createDeviceActivity(db, { flushMs: 1_000, logger, onChanges: (changes) => delivery.bus.publish(changes) })
-    cleanups.push(() => activity.close())
+    stops.onStop('device activity', () => activity.close())
     // EG_BROKER=external: several workers; a tenant's rules run where its lease is (cluster/index.ts).
     const external = config.EG_BROKER === 'external'
     // Embedded brokers clustered through Redis are several nodes too: rules by lease, the same way.
     const multiNode = external || config.EG_CLUSTER_REDIS_URL !== undefined
     const workerId = config.EG_WORKER_ID ?? workerIdentity()
-    let cluster: ClusterDetection | undefined
+    // Several nodes: the tenants this node leads, kept by its leases (cluster/tenant-leases.ts).
+    const ownedTenants = new Set<string>()
     const detection = createDetectionRuntime({
-      ...(multiNode ? { owns: (tenantId: string) => cluster?.owns(tenantId) ?? false } : {}),
+      ...(multiNode ? { owns: (tenantId: string) => ownedTenants.has(tenantId) } : {}),
       db,
+      ruleClock,
       logger,
       clock: config.EG_CLOCK,
       timeZone: config.EG_TZ,
@@ -133,19 +142,20 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       onAdvanced: createEscalationJob(db, effects, { orangeAckMs: config.EG_ESCALATE_AFTER_MS }),
       metrics,
     })
-    const lifecycle = createAlertLifecycle({ db, effects, ruleClock: (tenantId) => detection.ruleNow(tenantId) })
-    cleanups.push(() => detection.close())
+    const lifecycle = createAlertLifecycle({ db, effects, ruleClock: ruleNow })
+    stops.onStop('rule engine', () => detection.close())
+    let cluster: ClusterDetection | undefined
     if (multiNode) {
-      const started = await startClusterDetection(clusterOptions(config, { db, detection, logger, workerId, flushOwnWrites: () => writer.flush() }))
+      const started = await startClusterDetection(clusterOptions(config, { db, detection, logger, workerId, flushOwnWrites: () => writer.flush(), owned: ownedTenants }))
       cluster = started
-      // Pushed before the broker's: runs after the broker stopped delivering, before the writer closes.
-      cleanups.push(() => started.close())
+      // Stops after the broker stopped delivering, before the rule engine and the writer.
+      stops.onStop('cluster leases', () => started.close())
     } else await detection.warmUp(await listTenantIds(db))
 
     const deviceAuth = createDeviceAuthenticator(db, { cacheTtlMs: 60_000 })
     const intake = createDeviceIntake(
       // Several nodes: the lease holder reads inputs from storage, whichever node received them.
-      { writer, deadLetters, rejections, activity, latestFixes, detection: multiNode ? { submit: () => undefined } : detection, onAcks: (acks) => delivery.onAcks(acks) },
+      { writer, deadLetters, rejections, activity, latestFixes, detection: multiNode ? { submit: () => undefined } : detection, onAcks: (acks) => delivery.voice.onAcks(acks) },
       metrics,
       decodeLimitsFromConfig(config),
     )
@@ -154,7 +164,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     // queued voice prompts go out to a device as it connects, on whichever port.
     const onConnect = (device: DeviceIdentity): void => {
       activity.setOnline(device.deviceId, true, Date.now())
-      delivery.deviceConnected(device.deviceId)
+      delivery.voice.deviceConnected(device.deviceId)
     }
     const onDisconnect = (device: DeviceIdentity): void => activity.setOnline(device.deviceId, false, Date.now())
     const hooks: BrokerHooks = {
@@ -184,13 +194,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           },
           hooks,
         )
-    // The broker closes before the writer so no message arrives after the final flush.
-    cleanups.push(() => broker.close())
+    // The broker stops before the writer so no message arrives after the final flush.
+    stops.onStop('mqtt broker', () => broker.close())
     // DESIGN §3b: 4G watches on their TCP protocol, through the same intake (EG_WATCH_PORT).
     const watches = await startConfiguredWatchPort(config, { db, logger, metrics, intake, deadLetters, activity, onConnect, onDisconnect })
-    cleanups.push(() => watches.close())
-    const voice = delivery.attachBroker(routeCommands(broker, watches.port))
-    cleanups.push(() => voice.close())
+    stops.onStop('watch port', () => watches.close())
+    // A watch connected to the watch port takes its prompts there (added first: it wins).
+    if (watches.port) commands.add(watches.commands)
+    commands.add(broker)
 
     const http = await buildHttpApp({
       db,
@@ -222,7 +233,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       onWatchRegistered: (imei) => watches.registered(imei),
       onWatchRemoved: (imei) => watches.removed(imei),
     })
-    cleanups.push(() => http.close())
+    stops.onStop('http', () => http.close())
     try {
       await http.listen({ port: config.EG_HTTP_PORT, host: config.EG_HOST })
     } catch (err) {
@@ -258,10 +269,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         await deadLetters.flush()
         await rejections.flush()
       },
-      close: closeAll,
+      close: stops.stopAll,
     }
   } catch (err) {
-    await closeAll()
+    await stops.stopAll()
     throw err
   }
 }

@@ -41,7 +41,7 @@ export function externalBrokerOptions(
 
 export function clusterOptions(
   config: Config,
-  deps: Pick<ClusterDetectionOptions, 'db' | 'detection' | 'logger' | 'workerId' | 'flushOwnWrites'>,
+  deps: Pick<ClusterDetectionOptions, 'db' | 'detection' | 'logger' | 'workerId' | 'flushOwnWrites' | 'owned'>,
 ): ClusterDetectionOptions {
   return {
     ...deps,

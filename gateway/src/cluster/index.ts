@@ -35,6 +35,8 @@ export interface ClusterDetectionOptions {
   tenants(): Promise<string[]>
   /** Everything this worker accepted is in storage (the writer's flush). */
   flushOwnWrites(): Promise<void>
+  /** The tenants this worker leads, kept current by its leases (see TenantLeasesOptions.owned). */
+  owned?: Set<string>
 }
 
 export interface ClusterDetection {
@@ -63,6 +65,7 @@ export async function startClusterDetection(opts: ClusterDetectionOptions): Prom
     ttlMs: opts.leaseTtlMs,
     logger: opts.logger,
     tenants: opts.tenants,
+    ...(opts.owned ? { owned: opts.owned } : {}),
     // Loading the engine replays what was stored since the tenant's checkpoint, whoever stored it.
     onGain: (tenantId) => detection.warmUp([tenantId]),
     onLose: (tenantId) => detection.release(tenantId),

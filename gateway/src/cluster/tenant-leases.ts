@@ -32,6 +32,11 @@ export interface TenantLeasesOptions {
   onLose(tenantId: string): Promise<void>
   /** This worker is about to give the tenant up to balance the load: make its state durable. */
   onShed?(tenantId: string): Promise<void>
+  /**
+   * The set of tenants this worker leads, kept up to date here. Passed in by the composition
+   * root, which hands a read-only view of it to the rule runtime created before the leases.
+   */
+  owned?: Set<string>
 }
 
 export interface TenantLeases {
@@ -45,7 +50,7 @@ export interface TenantLeases {
 
 export function createTenantLeases(opts: TenantLeasesOptions): TenantLeases {
   const log = opts.logger.child({ component: 'leases' })
-  const owned = new Set<string>()
+  const owned = opts.owned ?? new Set<string>()
   /** When the last successful renewal started: leases are surely ours until then + TTL. */
   let renewedAt = 0
 

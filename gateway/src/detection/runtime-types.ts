@@ -1,6 +1,7 @@
 import type { RuleInput } from '../../../rules/src/index'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
+import type { DrivenRuleClock } from '../rule-clock'
 import type { BackoffPolicy } from '../retry/backoff'
 import type { Db } from '../storage/db'
 import type { FindingRetryPolicy, FindingSink, FindingsHealth } from './finding-delivery'
@@ -29,6 +30,12 @@ export interface DetectionOptions {
    * logged and the next advance tries again.
    */
   onAdvanced?: (tenantId: string, at: number) => Promise<void>
+  /**
+   * The rule clock this runtime drives under EG_CLOCK=event (each tenant's newest event time);
+   * the composition root owns it and hands it to everything else that counts rule time.
+   * Unset (tests, tools): a private one.
+   */
+  ruleClock?: DrivenRuleClock
   /** Wall clock source (tests); the engine itself never reads a clock. */
   now?: () => number
   /**

@@ -2,6 +2,7 @@ import { advance, advanceElders, ingest, type Finding, type RuleInput } from '..
 import { streamTenantInputs } from '../storage/telemetry-queries'
 import { checkpointDocument, saveCheckpointDocument } from './engine-store'
 import { createFindingDelivery } from './finding-delivery'
+import { createRuleClock } from '../rule-clock'
 import { stampArrivals } from './arrivals'
 import type { DetectionHealth, DetectionOptions, DetectionRuntime, DetectionStats } from './runtime-types'
 import { createTenantFence } from './tenant-failures'
@@ -35,6 +36,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
   const now = opts.now ?? (() => Date.now())
   const eventStepMs = opts.eventStepMs ?? 60_000
   const { metrics } = opts
+  const ruleClock = opts.ruleClock ?? createRuleClock(opts.clock, now)
   const delivery = createFindingDelivery({ db, logger, sink: opts.findingSink, metrics, now, policy: opts.findingRetry })
   const engines = new Map<string, TenantEngine>()
   /** tenantChanged refreshes queued and not started yet, by tenant and kind (coalesced). */
@@ -134,6 +136,7 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
       touched.add(input.elderId)
       if (input.ts > engine.eventNow) engine.eventNow = input.ts
     }
+    ruleClock.advance(tenantId, engine.eventNow)
     for (const id of touched) engine.dirty.add(id)
     // The engine parks most findings until it is advanced; advancing just the elders this batch
     // touched sends them out now (an alert in milliseconds, not at the next clock step).
@@ -167,7 +170,10 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     metrics,
     now,
     policy: opts.tenantBackoff,
-    evict: (tenantId) => engines.delete(tenantId),
+    evict: (tenantId) => {
+      engines.delete(tenantId)
+      ruleClock.forget(tenantId)
+    },
     reload: (tenantId) =>
       serial(async () => {
         if (closed || engines.has(tenantId) || !(opts.owns?.(tenantId) ?? true)) return
@@ -304,15 +310,13 @@ export function createDetectionRuntime(opts: DetectionOptions): DetectionRuntime
     },
     checkpoint: (full = false) => checkpoint(full),
     stats: () => ({ ...stats }),
-    ruleNow(tenantId) {
-      const engine = engines.get(tenantId)
-      return opts.clock === 'event' && engine && engine.eventNow > 0 ? engine.eventNow : now()
-    },
+    ruleNow: (tenantId) => ruleClock.now(tenantId),
     findingsHealth: () => ({ ...delivery.health(), failingTenants: fence.failing() }),
     parkedFindings: delivery.parked,
     async release(tenantId) {
       await serial(async () => {
         engines.delete(tenantId)
+        ruleClock.forget(tenantId)
       })
       // A checkpoint snapshot taken before the release must not land after the new owner's.
       await writing

@@ -1,7 +1,7 @@
 import { backoffCeilingMs } from '../retry/backoff'
 import { Counter, type Registry } from 'prom-client'
 import type { Change } from '../alerts/change-log-store'
-import type { Broker } from '../broker/index'
+import type { CommandTransport } from '../device-commands'
 import type { CommandAck } from '../ingest/types'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
@@ -24,7 +24,8 @@ import { applyAck, expirePrompts, markSent, pendingPrompts, type VoicePrompt, ty
  */
 export interface VoiceDispatcherOptions {
   db: Db
-  broker: Pick<Broker, 'sendCommand' | 'isConnected'>
+  /** The device transports (device-commands.ts: the MQTT broker, the watch port). */
+  broker: CommandTransport
   logger: Logger
   metrics?: Metrics
   /** Wall clock: re-send backoff and sent_at. */

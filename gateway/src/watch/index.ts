@@ -1,4 +1,5 @@
-import type { Broker, DeviceIdentity } from '../broker/types'
+import type { DeviceIdentity } from '../broker/types'
+import type { CommandTransport } from '../device-commands'
 import type { Config } from '../config'
 import type { IntakeSinks, DeviceIntake } from '../intake/device-intake'
 import type { Logger } from '../logger'
@@ -29,6 +30,11 @@ export interface ConfiguredWatchPort {
   registered(imei: string): void
   /** A watch was deleted: its connection is closed, its number forgotten. */
   removed(imei: string): void
+  /**
+   * Commands to watches on this port (device-commands.ts): a voice prompt becomes a `MESSAGE`
+   * frame with the same lifecycle as over MQTT (queued → sent → delivered → expired).
+   */
+  commands: CommandTransport
   close(): Promise<void>
 }
 
@@ -65,23 +71,14 @@ export async function startConfiguredWatchPort(config: Config, deps: WatchPortDe
       port?.disconnect(imei)
     },
     close: async () => port?.close(),
-  }
-}
-
-/**
- * Where a command to a device goes: a watch connected to the watch port gets it as a `MESSAGE`
- * frame, every other device over MQTT. The voice dispatcher sees one transport, so prompts to
- * protocol watches have the same lifecycle (queued → sent → delivered → expired).
- */
-export function routeCommands(broker: Pick<Broker, 'sendCommand' | 'isConnected'>, watches: WatchPort | undefined): Pick<Broker, 'sendCommand' | 'isConnected'> {
-  if (watches === undefined) return broker
-  return {
-    isConnected: (deviceId) => watches.isConnected(deviceId) || broker.isConnected(deviceId),
-    sendCommand(deviceId, command) {
-      if (!watches.isConnected(deviceId)) return broker.sendCommand(deviceId, command)
-      const { id, text } = command as { id?: unknown; text?: unknown }
-      if (typeof id !== 'string' || typeof text !== 'string') return Promise.reject(new Error('a watch-protocol device takes voice prompts only'))
-      return watches.sendVoice(deviceId, { id, text })
+    commands: {
+      isConnected: (deviceId) => port?.isConnected(deviceId) ?? false,
+      sendCommand(deviceId, command) {
+        if (port === undefined) return Promise.reject(new Error('the watch port is off'))
+        const { id, text } = command as { id?: unknown; text?: unknown }
+        if (typeof id !== 'string' || typeof text !== 'string') return Promise.reject(new Error('a watch-protocol device takes voice prompts only'))
+        return port.sendVoice(deviceId, { id, text })
+      },
     },
   }
 }
