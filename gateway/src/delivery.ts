@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { Change } from './alerts/change-log-store'
+import type { Change } from './stream/change-log-store'
 import { alertChangeLogPlanner, composeAlertEffects, type AlertEffects } from './alerts/effects'
 import type { CommandTransport } from './device-commands'
 import type { Config } from './config'

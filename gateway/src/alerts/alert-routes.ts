@@ -4,6 +4,7 @@ import { RULE_IDS } from '../../../rules/src/index'
 import { EgError } from '../errors'
 import { ALL_ROLES, ADMIN, STAFF, userOf, type AuthUser } from '../http/auth'
 import { idParams, pageQuery } from '../http/pagination'
+import { bearerErrors, bodyErrors, timestamp } from '../http/schemas/responses'
 import type { ZodTypeProvider } from '../http/zod-provider'
 import type { Db } from '../storage/db'
 import { alertStatuses, dispositions, type Alert } from './alert-model'
@@ -46,6 +47,91 @@ const resolveBody = z.object({ disposition: z.enum(dispositions), note: z.string
 
 const SLA_DEFAULT_WINDOW_MS = 7 * 86_400_000
 
+/** An alert as the API shows it (alert-model.ts Alert). */
+export const alertView = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  elderId: z.string(),
+  rule: z.string(),
+  level: z.enum(riskLevels),
+  status: z.enum(alertStatuses),
+  count: z.number().int().describe('findings merged into this alert'),
+  firstAt: timestamp,
+  lastAt: timestamp,
+  summary: z.string(),
+  evidence: z.record(z.string(), z.unknown()),
+  createdAt: timestamp.describe('when the alert reached the board: the SLA clock starts here'),
+  updatedAt: timestamp,
+  levelSince: timestamp.nullable().describe('rule-clock time the alert reached its current level'),
+  escalatedAt: timestamp.nullable(),
+  assignee: z.string().nullable(),
+  acknowledgedAt: timestamp.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  resolvedAt: timestamp.nullable(),
+  resolvedBy: z.string().nullable(),
+  disposition: z.enum(dispositions).nullable(),
+  resolutionNote: z.string().nullable(),
+  suppressedCount: z.number().int().describe('findings swallowed by the cool-down after the alert was resolved'),
+})
+
+/** An alert with its history: every transition, actor and time, oldest first (history-store.ts). */
+export const alertDetailView = alertView.extend({
+  history: z.array(
+    z.object({
+      at: timestamp,
+      actor: z.string().describe("'rule-engine', 'escalation', or an operator's username"),
+      action: z.string(),
+      fromLevel: z.string().nullable(),
+      toLevel: z.string().nullable(),
+      fromStatus: z.string().nullable(),
+      toStatus: z.string().nullable(),
+      detail: z.unknown(),
+    }),
+  ),
+})
+
+const alertPage = z.object({ items: z.array(alertView), total: z.number().int(), limit: z.number().int(), offset: z.number().int() })
+
+const slaView = z.object({
+  from: timestamp,
+  to: timestamp,
+  levels: z.array(
+    z.object({
+      level: z.enum(riskLevels),
+      count: z.number().int(),
+      acknowledged: z.number().int(),
+      timeToAcknowledge: z
+        .object({ p50: z.number().nullable(), p90: z.number().nullable(), max: z.number().nullable() })
+        .describe('seconds; null when nothing at this level was acknowledged'),
+      acknowledgedWithin60s: z.number().nullable().describe('share of all alerts at this level; null when there were none'),
+      acknowledgedWithin180s: z.number().nullable(),
+    }),
+  ),
+})
+
+const tags = ['alerts']
+const listSchema = {
+  operationId: 'listAlerts',
+  summary: 'List alerts, most severe then newest first (police: red alerts of their station only)',
+  tags,
+  querystring: alertQuery,
+  response: { 200: alertPage, ...bearerErrors() },
+}
+const slaSchema = {
+  operationId: 'getAlertSla',
+  summary: 'How fast alerts were acknowledged, per level (default the last 7 days)',
+  tags,
+  querystring: slaQuery,
+  response: { 200: slaView, ...bearerErrors() },
+}
+const getSchema = { operationId: 'getAlert', summary: 'One alert with its history', tags, params: idParams, response: { 200: alertDetailView, ...bearerErrors('NOT_FOUND') } }
+/** A lifecycle action: the alert after it; 409 when the alert is not in a state the action applies to. */
+const actionResponse = { 200: alertDetailView, ...bearerErrors('NOT_FOUND', 'CONFLICT'), ...bodyErrors }
+const ackSchema = { operationId: 'acknowledgeAlert', summary: 'Acknowledge an open alert', tags, params: idParams, response: actionResponse }
+const assignSchema = { operationId: 'assignAlert', summary: 'Assign an alert to an admin or operator', tags, params: idParams, body: assignBody, response: actionResponse }
+const resolveSchema = { operationId: 'resolveAlert', summary: 'Resolve an alert with a disposition', tags, params: idParams, body: resolveBody, response: actionResponse }
+const reopenSchema = { operationId: 'reopenAlert', summary: 'Reopen a resolved alert (admins)', tags, params: idParams, response: actionResponse }
+
 /** Police see only escalations (red) of elders assigned to their own station. */
 function stationOf(user: AuthUser): string | undefined {
   return user.role === 'police' ? (user.policeStationId ?? '-none-') : undefined
@@ -61,21 +147,21 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
 
-    app.get('/alerts', { config: { roles: ALL_ROLES }, schema: { querystring: alertQuery, tags: ['alerts'] } }, async (request) => {
+    app.get('/alerts', { config: { roles: ALL_ROLES }, schema: listSchema }, async (request) => {
       const user = userOf(request)
       const q = request.query
       const page = await listAlerts(deps.db, { tenantId: user.tenantId, ...q, policeStationId: stationOf(user) })
       return { ...page, limit: q.limit, offset: q.offset }
     })
 
-    app.get('/alerts/sla', { config: { roles: STAFF }, schema: { querystring: slaQuery, tags: ['alerts'] } }, async (request) => {
+    app.get('/alerts/sla', { config: { roles: STAFF }, schema: slaSchema }, async (request) => {
       const to = request.query.to ?? now()
       const from = request.query.from ?? to - SLA_DEFAULT_WINDOW_MS
       if (to <= from) throw new EgError('VALIDATION_FAILED', 'to must be after from', { fields: [{ path: 'to', message: 'to must be after from' }] })
       return alertSla(deps.db, userOf(request).tenantId, from, to)
     })
 
-    app.get('/alerts/:id', { config: { roles: ALL_ROLES }, schema: { params: idParams, tags: ['alerts'] } }, async (request) => {
+    app.get('/alerts/:id', { config: { roles: ALL_ROLES }, schema: getSchema }, async (request) => {
       const user = userOf(request)
       const station = stationOf(user)
       const alert = await getAlert(deps.db, user.tenantId, request.params.id, station === undefined ? {} : { policeStationId: station })
@@ -83,22 +169,22 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsync {
       return withHistory(user.tenantId, alert)
     })
 
-    app.post('/alerts/:id/ack', { config: { roles: STAFF }, schema: { params: idParams, tags: ['alerts'] } }, async (request) => {
+    app.post('/alerts/:id/ack', { config: { roles: STAFF }, schema: ackSchema }, async (request) => {
       const user = userOf(request)
       return withHistory(user.tenantId, await deps.lifecycle.acknowledge(user, request.params.id))
     })
 
-    app.post('/alerts/:id/assign', { config: { roles: STAFF }, schema: { params: idParams, body: assignBody, tags: ['alerts'] } }, async (request) => {
+    app.post('/alerts/:id/assign', { config: { roles: STAFF }, schema: assignSchema }, async (request) => {
       const user = userOf(request)
       return withHistory(user.tenantId, await deps.lifecycle.assign(user, request.params.id, request.body.userId))
     })
 
-    app.post('/alerts/:id/resolve', { config: { roles: STAFF }, schema: { params: idParams, body: resolveBody, tags: ['alerts'] } }, async (request) => {
+    app.post('/alerts/:id/resolve', { config: { roles: STAFF }, schema: resolveSchema }, async (request) => {
       const user = userOf(request)
       return withHistory(user.tenantId, await deps.lifecycle.resolve(user, request.params.id, request.body))
     })
 
-    app.post('/alerts/:id/reopen', { config: { roles: ADMIN }, schema: { params: idParams, tags: ['alerts'] } }, async (request) => {
+    app.post('/alerts/:id/reopen', { config: { roles: ADMIN }, schema: reopenSchema }, async (request) => {
       const user = userOf(request)
       return withHistory(user.tenantId, await deps.lifecycle.reopen(user, request.params.id))
     })

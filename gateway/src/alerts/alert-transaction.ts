@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../storage/db'
-import type { Change } from './change-log-store'
+import type { Change } from '../stream/change-log-store'
 import type { AlertEffects, AlertEvent } from './effects'
 
 /** Records one alert change: its effects are planned in the same transaction. */

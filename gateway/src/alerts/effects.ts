@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db'
 import type { Alert } from './alert-model'
-import { appendChange, type Change } from './change-log-store'
+import { appendChange, type Change } from '../stream/change-log-store'
 import type { RiskLevel } from './levels'
 
 /**

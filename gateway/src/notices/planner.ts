@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AlertEvent, EffectPlanner } from '../alerts/effects'
-import { appendChange, type Change } from '../alerts/change-log-store'
+import { appendChange, type Change } from '../stream/change-log-store'
 import { levelRank } from '../alerts/levels'
 import type { LatestFix } from '../intake/latest-fixes'
 import type { Logger } from '../logger'

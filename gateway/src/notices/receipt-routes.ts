@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { appendChange, type Change } from '../alerts/change-log-store'
+import { appendChange, type Change } from '../stream/change-log-store'
 import { EgError } from '../errors'
 import { idParams } from '../http/pagination'
 import { issuesToFields, type ZodTypeProvider } from '../http/zod-provider'

@@ -1,4 +1,4 @@
-import { appendChange, type Change } from '../alerts/change-log-store'
+import { appendChange, type Change } from '../stream/change-log-store'
 import type { Logger } from '../logger'
 import type { Db, Queryable } from './db'
 import { startFlushLoop } from './flush-loop'

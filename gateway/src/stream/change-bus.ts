@@ -1,4 +1,4 @@
-import type { Change } from '../alerts/change-log-store'
+import type { Change } from './change-log-store'
 import type { Logger } from '../logger'
 
 /**

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { readChanges, type Change } from '../alerts/change-log-store'
+import { readChanges, type Change } from './change-log-store'
 import type { Logger } from '../logger'
 import type { Queryable } from '../storage/db'
 import type { ChangeFilter } from './visibility'

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { latestSeq } from '../alerts/change-log-store'
+import { latestSeq } from './change-log-store'
 import { EgError } from '../errors'
 import { ALL_ROLES, bearerToken, userOf } from '../http/auth'
 import type { ZodTypeProvider } from '../http/zod-provider'

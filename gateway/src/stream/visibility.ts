@@ -1,4 +1,4 @@
-import type { Change } from '../alerts/change-log-store'
+import type { Change } from './change-log-store'
 import { riskLevels, type RiskLevel } from '../alerts/levels'
 import type { AuthUser } from '../http/auth'
 import type { Queryable } from '../storage/db'

@@ -1,4 +1,4 @@
-import { appendChange, type Change } from '../alerts/change-log-store'
+import { appendChange, type Change } from '../stream/change-log-store'
 import type { Queryable } from '../storage/db'
 import type { VoicePrompt, VoiceTransition } from './voice-store'
 import type { VoicePromptStatus } from './status'

@@ -1,6 +1,6 @@
 import { backoffCeilingMs } from '../retry/backoff'
 import { Counter, type Registry } from 'prom-client'
-import type { Change } from '../alerts/change-log-store'
+import type { Change } from '../stream/change-log-store'
 import type { CommandTransport } from '../device-commands'
 import type { CommandAck } from '../ingest/types'
 import type { Logger } from '../logger'

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import type { Change } from '../alerts/change-log-store'
+import type { Change } from '../stream/change-log-store'
 import { EgError } from '../errors'
 import { STAFF, auditBy, userOf } from '../http/auth'
 import { idParams, pageQuery } from '../http/pagination'

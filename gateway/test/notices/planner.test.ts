@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends, type OpenedBackend } from '../../../test/support/databases'
-import { readChanges } from '../../src/alerts/change-log-store'
+import { readChanges } from '../../src/stream/change-log-store'
 import type { Db } from '../../src/storage/db'
 import { validateCap } from '../../src/notices/cap'
 import { getNoticeWithBody, listNotices, type Notice } from '../../src/notices/notice-store'

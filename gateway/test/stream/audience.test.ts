@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../../test/support/databases'
 import { waitFor } from '../../../test/support/gateway'
-import type { Change } from '../../src/alerts/change-log-store'
+import type { Change } from '../../src/stream/change-log-store'
 import { createDeviceActivity, type DeviceActivity } from '../../src/storage/device-activity'
 import { userToken } from '../http/harness'
 import { dataOf, openStream, type SseStream } from './sse-client'

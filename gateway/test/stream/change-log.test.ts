@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
 import { T0, seedDevices } from '../../../test/support/telemetry'
-import { appendChange, readChanges, type Change } from '../../src/alerts/change-log-store'
+import { appendChange, readChanges, type Change } from '../../src/stream/change-log-store'
 import type { Db } from '../../src/storage/db'
 import { createDeviceActivity } from '../../src/storage/device-activity'
 import { createChangeBus } from '../../src/stream/change-bus'

@@ -1,5 +1,5 @@
 import { backends, silentLogger } from '../../../test/support/databases'
-import { appendChange, type Change, type ChangeTopic } from '../../src/alerts/change-log-store'
+import { appendChange, type Change, type ChangeTopic } from '../../src/stream/change-log-store'
 import { createChangeBus, type ChangeBus } from '../../src/stream/change-bus'
 import { streamRoutes, type StreamDeps } from '../../src/stream/stream-routes'
 import { bearer, login, startApi, ADMIN_PASSWORD, type Api } from '../http/harness'

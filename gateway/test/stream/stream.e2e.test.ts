@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedElders, type SeededDevice } from '../../../test/support/api-client'
 import { connectDevice, startTestGateway, type TestGateway } from '../../../test/support/gateway'
-import type { Change } from '../../src/alerts/change-log-store'
+import type { Change } from '../../src/stream/change-log-store'
 import { dataOf, openStream, type SseStream } from './sse-client'
 
 /**
