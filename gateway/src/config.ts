@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { EgError } from './errors'
 import { parseWebhookAllow } from './notices/webhook-policy'
+import type { AuthThrottleOptions } from './broker/types'
 
 /**
  * Configuration is decided once, at start (DESIGN §6, the pino model): every knob is an
@@ -198,4 +199,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     throw new EgError('CONFIG_INVALID', 'EG_BROKER=external needs EG_MQTT_URL and DATABASE_URL (PostgreSQL shared by the workers)')
   }
   return config
+}
+
+/** The failed-login throttle (broker/throttle.ts) from EG_AUTH_*: one setting for MQTT and HTTP ingest alike. */
+export function authThrottleFromConfig(config: Config): AuthThrottleOptions {
+  return {
+    maxFailures: config.EG_AUTH_MAX_FAILURES,
+    windowMs: config.EG_AUTH_WINDOW_MS,
+    blockMs: config.EG_AUTH_BLOCK_MS,
+    addressMaxFailures: config.EG_AUTH_ADDRESS_MAX_FAILURES,
+    addressMaxDelayMs: config.EG_AUTH_ADDRESS_MAX_DELAY_MS,
+  }
 }

@@ -8,7 +8,7 @@ import { startBroker, type Broker, type BrokerHooks, type DeviceIdentity } from 
 import { startExternalBroker } from './broker-external/index'
 import { startClusterDetection, workerIdentity, type ClusterDetection } from './cluster/index'
 import { brokerAuthPlugins, clusterOptions, externalBrokerOptions } from './cluster/external-mode'
-import type { Config } from './config'
+import { authThrottleFromConfig, type Config } from './config'
 import { listTenantIds } from './detection/engine-store'
 import { createDetectionRuntime, type DetectionRuntime } from './detection/runtime'
 import { candidateRoutes } from './detection/candidate-routes'
@@ -182,13 +182,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
             ...(tls ? { tls } : {}),
             logger,
             metrics,
-            authThrottle: {
-              maxFailures: config.EG_AUTH_MAX_FAILURES,
-              windowMs: config.EG_AUTH_WINDOW_MS,
-              blockMs: config.EG_AUTH_BLOCK_MS,
-              addressMaxFailures: config.EG_AUTH_ADDRESS_MAX_FAILURES,
-              addressMaxDelayMs: config.EG_AUTH_ADDRESS_MAX_DELAY_MS,
-            },
+            authThrottle: authThrottleFromConfig(config),
             maxPayloadBytes: config.EG_PAYLOAD_MAX_BYTES,
             ...(config.EG_CLUSTER_REDIS_URL ? { cluster: { redisUrl: config.EG_CLUSTER_REDIS_URL, name: config.EG_CLUSTER_NAME, heartbeatMs: config.EG_CLUSTER_HEARTBEAT_MS } } : {}),
           },

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { Config } from '../config'
+import { authThrottleFromConfig, type Config } from '../config'
 import { httpIngestRoutes, type HttpIngestOptions } from './http-ingest-routes'
 
 /**
@@ -11,13 +11,7 @@ import { httpIngestRoutes, type HttpIngestOptions } from './http-ingest-routes'
 export function httpIngestPlugin(config: Config, deps: Pick<HttpIngestOptions, 'deviceAuth' | 'intake' | 'metrics'>): FastifyPluginAsync {
   return httpIngestRoutes({
     ...deps,
-    throttle: {
-      maxFailures: config.EG_AUTH_MAX_FAILURES,
-      windowMs: config.EG_AUTH_WINDOW_MS,
-      blockMs: config.EG_AUTH_BLOCK_MS,
-      addressMaxFailures: config.EG_AUTH_ADDRESS_MAX_FAILURES,
-      addressMaxDelayMs: config.EG_AUTH_ADDRESS_MAX_DELAY_MS,
-    },
+    throttle: authThrottleFromConfig(config),
     maxPayloadBytes: config.EG_PAYLOAD_MAX_BYTES,
   })
 }

@@ -8,6 +8,7 @@ import { findWatchByImei } from '../registry/device-store'
 import type { Queryable } from '../storage/db'
 import { createWatchDirectory } from './directory'
 import { createWatchMetrics } from './metrics'
+import type { WatchPortContext } from './port-context'
 import { startWatchPort, type WatchPort } from './server'
 
 export type { WatchPort } from './server'
@@ -18,7 +19,7 @@ export interface WatchPortDeps {
   metrics: Metrics
   intake: Pick<DeviceIntake, 'onMessage'>
   deadLetters: IntakeSinks['deadLetters']
-  activity: { seen(deviceId: string, at: number): void; frame(deviceId: string, at: number, command: string): void }
+  activity: WatchPortContext['activity']
   onConnect(device: DeviceIdentity): void
   onDisconnect(device: DeviceIdentity): void
 }
