@@ -7,11 +7,15 @@ import { FrameReader } from './frame-reader'
 import type { WatchPortContext, WatchSession } from './port-context'
 
 /**
- * One watch's TCP connection (DESIGN §3b). Frames are handled one at a time, in order, and the
- * socket is paused while one is: the answer to a frame goes out only once its data is durable,
- * and as every earlier frame was finished first, any answered frame (a heartbeat `LK` after
- * a run of `UD`s) tells the watch that everything before it is stored too. A slow database
- * therefore slows the watch down — it never lets acknowledged data sit in memory.
+ * One watch's TCP connection (DESIGN §3b). Frames are handled in order. Those without an answer
+ * (`UD`, `UD2`, health) are handed to the intake and the next frame is read while their rows
+ * commit — a watch uploading its buffer fills the writer's batches instead of waiting one commit
+ * per fix (bench:watch: one row per statement otherwise). Before any answer goes out, every store
+ * started so far must be durable, so an answered frame (a heartbeat `LK` after a run of `UD`s)
+ * tells the watch that everything before it is stored too. At most `maxUnansweredFrames` stores
+ * are in flight per connection, and the socket is paused while they are awaited: a slow database
+ * slows the watch down, and never lets acknowledged data sit in memory. A store that fails
+ * closes the connection at once.
  *
  * The first frame names the watch; a number that is not registered closes the connection, and
  * so does a later frame that names another number (one connection, one watch).
@@ -25,6 +29,9 @@ export class WatchConnection implements WatchSession {
   private frameTimer: NodeJS.Timeout | undefined
   /** Set by the first frame of a registered number. */
   watch: (WatchRow & { imei: string; maker: string }) | undefined
+  /** Stores started and not yet awaited (each settles to undefined; a failure closes the connection). */
+  private inFlight: Array<Promise<void>> = []
+  private storeFailure: unknown
   /** Ids of voice prompts written to the watch, oldest first: its `MESSAGE` echo confirms the oldest. */
   private readonly awaitingEcho: string[] = []
 
@@ -109,10 +116,11 @@ export class WatchConnection implements WatchSession {
         await this.handle(frame)
       }
     } catch (err) {
-      // Not durable (the database did not answer): no answer, and the watch resends on its next
-      // connection — as an MQTT device without its PUBACK does.
-      this.ctx.logger.warn({ err: (err as Error).message, deviceId: this.watch?.deviceId }, 'watch frame not stored; connection closed so the watch resends')
-      this.close('storage_failed')
+      // A failed store was logged and closed the connection (track()); anything else is a bug here.
+      if (this.storeFailure === undefined) {
+        this.ctx.logger.error({ err, deviceId: this.watch?.deviceId }, 'watch frame handling failed; connection closed')
+        this.close('internal_error')
+      }
     } finally {
       this.busy = false
       if (!this.closed) this.socket.resume()
@@ -134,23 +142,57 @@ export class WatchConnection implements WatchSession {
     this.ctx.activity.seen(device.deviceId, receivedAt)
     if (decoded.error !== undefined) {
       this.ctx.metrics.rejectedFrames.inc()
-      await this.ctx.deadLetters.record(
-        { tenantId: device.tenantId, deviceId: device.deviceId, channel: 'watch', reason: 'bad_frame', message: `${decoded.cmd}: ${decoded.error}`, payload: rawFrame(frame) },
-        { durable: true },
+      this.track(() =>
+        this.ctx.deadLetters.record(
+          { tenantId: device.tenantId, deviceId: device.deviceId, channel: 'watch', reason: 'bad_frame', message: `${decoded.cmd}: ${decoded.error}`, payload: rawFrame(frame) },
+          { durable: true },
+        ),
       )
     } else {
-      const stored: Array<Promise<unknown> | unknown> = []
-      if (decoded.telemetry.length > 0) stored.push(this.ctx.intake.onMessage(device, 'telemetry', json(decoded.telemetry), 1))
-      if (decoded.events.length > 0) stored.push(this.ctx.intake.onMessage(device, 'event', json(decoded.events), 1))
+      if (decoded.telemetry.length > 0) this.track(() => this.ctx.intake.onMessage(device, 'telemetry', json(decoded.telemetry), 1))
+      if (decoded.events.length > 0) this.track(() => this.ctx.intake.onMessage(device, 'event', json(decoded.events), 1))
       if (decoded.echo === true || isMessageEcho(frame.content)) {
         const promptId = this.awaitingEcho.shift()
-        if (promptId !== undefined) stored.push(this.ctx.intake.onMessage(device, 'cmd/ack', json({ id: promptId, status: 'delivered', ts: receivedAt }), 1))
+        if (promptId !== undefined) this.track(() => this.ctx.intake.onMessage(device, 'cmd/ack', json({ id: promptId, status: 'delivered', ts: receivedAt }), 1))
       }
-      await Promise.all(stored)
     }
+    // An answer only when all before it is durable; and never more than the bound in flight.
+    if (decoded.answer !== undefined || this.inFlight.length >= this.ctx.limits.maxUnansweredFrames) await this.barrier()
     if (decoded.answer !== undefined && !this.closed) this.socket.write(encodeFrame(watch.maker, watch.imei, decoded.answer))
     // An identified watch is judged idle only after the long timeout.
     this.socket.setTimeout(this.ctx.limits.idleMs)
+  }
+
+  /** Starts a store; its outcome is awaited by the next barrier. A failure closes the connection now. */
+  private track(store: () => unknown): void {
+    let result: unknown
+    try {
+      result = store()
+    } catch (err) {
+      result = Promise.reject(err)
+    }
+    if (!(result instanceof Promise)) return
+    this.inFlight.push(
+      result.then(
+        () => undefined,
+        (err: unknown) => {
+          if (this.storeFailure !== undefined) return
+          this.storeFailure = err
+          // Not durable (the database did not answer): nothing more is answered, and the watch
+          // resends on its next connection — as an MQTT device without its PUBACK does.
+          this.ctx.logger.warn({ err: (err as Error).message, deviceId: this.watch?.deviceId }, 'watch frame not stored; connection closed so the watch resends')
+          this.close('storage_failed')
+        },
+      ),
+    )
+  }
+
+  /** Resolves once every store started so far is durable; throws if one failed. */
+  private async barrier(): Promise<void> {
+    const all = this.inFlight
+    this.inFlight = []
+    await Promise.all(all)
+    if (this.storeFailure !== undefined) throw this.storeFailure
   }
 
   private async identify(frame: WatchFrame): Promise<boolean> {

@@ -20,6 +20,8 @@ export interface WatchPortLimits {
   idleMs: number
   /** Broken frames tolerated on one connection before it is closed. */
   maxProblems: number
+  /** Unanswered frames (UD, health) whose stores may be in flight at once on one connection. */
+  maxUnansweredFrames: number
 }
 
 /** What a connection needs from its port: shared by all connections, owned by server.ts. */

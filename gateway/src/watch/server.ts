@@ -38,6 +38,7 @@ export const DEFAULT_WATCH_LIMITS: WatchPortLimits = {
   frameMs: 30_000,
   idleMs: 20 * 60_000,
   maxProblems: 5,
+  maxUnansweredFrames: 64,
 }
 
 /** Commands counted by name; anything else a watch sends is `other` (labels must stay bounded). */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedElders } from '../../../test/support/api-client'
 import { connectDevice, startTestGateway, waitFor, type TestGateway } from '../../../test/support/gateway'
+import { lockReadings } from '../../../test/support/stall'
 import { fixContent, frame, messageContent, registerWatch, WatchClient } from '../../../test/support/watch-client'
 
 /**
@@ -226,6 +227,26 @@ describe('the watch port (DESIGN §3b)', () => {
       expect(message.content).toBe('MESSAGE,592951B752A08863')
       await waitFor(async () => (await promptStatus(commandId)) === 'sent', { what: 'the prompt to be sent' })
     } finally {
+      watch.end()
+    }
+  })
+
+  it('holds the LK answer while the database cannot commit the fixes before it, and gives it once it can', async () => {
+    const stall = await lockReadings(t.database!.url)
+    const watch = await WatchClient.connect(t.watchPort!)
+    try {
+      const ts = Math.floor(Date.now() / 1000) * 1000 - 30 * 60_000
+      for (let i = 0; i < 5; i++) watch.write(frame(IMEI, fixContent('UD', ts + i * 1000, { lat: 31.3, lon: 121.5 })))
+      watch.write(frame(IMEI, 'LK'))
+      await waitFor(() => stall.writerWaiting(), { what: 'the writer to wait on the lock' })
+      // The fixes are in the writer, not committed: no answer may say they are stored.
+      expect(watch.answers.filter((a) => a.content === 'LK')).toEqual([])
+      await stall.release()
+      await watch.answer('LK')
+      const stored = new Set((await readings(elderId)).map((r) => Number(r.ts)))
+      for (let i = 0; i < 5; i++) expect(stored.has(ts + i * 1000)).toBe(true)
+    } finally {
+      await stall.release()
       watch.end()
     }
   })
