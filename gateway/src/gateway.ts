@@ -191,7 +191,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     // The broker stops before the writer so no message arrives after the final flush.
     stops.onStop('mqtt broker', () => broker.close())
     // DESIGN §3b: 4G watches on their TCP protocol, through the same intake (EG_WATCH_PORT).
-    const watches = await startConfiguredWatchPort(config, { db, logger, metrics, intake, deadLetters, activity, onConnect, onDisconnect })
+    const watches = await startConfiguredWatchPort(config, { db, logger, metrics, intake, deadLetters, activity, onConnect, onDisconnect, ruleNow })
     stops.onStop('watch port', () => watches.close())
     // A watch connected to the watch port takes its prompts there (added first: it wins).
     if (watches.port) commands.add(watches.commands)

@@ -135,11 +135,12 @@ export class WatchConnection implements WatchSession {
     }
     const watch = this.watch!
     const device = this.device!
-    const receivedAt = this.ctx.clock()
+    const arrivedAt = this.ctx.clock()
+    const receivedAt = this.ctx.ruleNow(device.tenantId)
     const decoded = decodeContent(frame.content, { receivedAt, ...(watch.clockOffsetMinutes === null ? {} : { clockOffsetMinutes: watch.clockOffsetMinutes }) })
     this.ctx.metrics.frames.inc({ command: this.ctx.commandLabel(decoded.cmd) })
-    this.ctx.activity.frame(device.deviceId, receivedAt, decoded.cmd.slice(0, 16))
-    this.ctx.activity.seen(device.deviceId, receivedAt)
+    this.ctx.activity.frame(device.deviceId, arrivedAt, decoded.cmd.slice(0, 16))
+    this.ctx.activity.seen(device.deviceId, arrivedAt)
     if (decoded.error !== undefined) {
       this.ctx.metrics.rejectedFrames.inc()
       this.track(() =>

@@ -31,6 +31,8 @@ export interface WatchReadingPayload {
   spo2?: number
   /** Body temperature, °C. */
   temp?: number
+  /** From the status word's device state (bit 3: taken off), when the watch sends all 8 digits. */
+  worn?: boolean
 }
 
 /** One event as on `eg/v1/<id>/event`. */
@@ -237,16 +239,23 @@ function decodeFix(cmd: 'UD' | 'UD2' | 'AL', fields: string[], opts: DecodeConte
   if (typeof steps === 'string') return malformed(cmd, steps)
   if (bat !== undefined) reading.bat = bat
   if (steps !== undefined) reading.steps = steps
+  const statusField = f[15] as string
+  // The low 16 bits of an 8-digit status are the watch's state; bit 3 is "taken off the wrist"
+  // (the 3G watch protocol's device state, as kidtracker-style servers read it). Without it,
+  // nothing ever tells the rules the watch is back on after its AL "removed" alarm.
+  if (/^[0-9A-Fa-f]{8}$/.test(statusField)) reading.worn = (Number.parseInt(statusField, 16) & TAKEN_OFF) === 0
   if (cmd === 'UD') return readings(cmd, [reading])
   if (cmd === 'UD2') return readings(cmd, [reading], { late: true })
   // Only AL is an alarm: UD/UD2 repeat the status bits of a past alarm for as long as they last.
-  const statusField = f[15] as string
   if (!STATUS.test(statusField)) return malformed(cmd, `status ${quote(statusField)} is not 1–8 hex digits`)
   const status = Number.parseInt(statusField, 16)
   const events: DeviceEventPayload[] = []
   for (const [mask, type] of ALARM_BITS) if ((status & mask) !== 0) events.push({ ts, type })
   return readings(cmd, [reading], { answer: 'AL', events })
 }
+
+/** Device-state bit of the status word: the watch is off the wrist. */
+const TAKEN_OFF = 1 << 3
 
 /** How far an alarm's own time may lie from its arrival: the lateness bound back, the future-skew bound ahead. */
 const ALARM_PAST_MS = 6 * 3_600_000

@@ -22,6 +22,8 @@ export interface WatchPortDeps {
   activity: WatchPortContext['activity']
   onConnect(device: DeviceIdentity): void
   onDisconnect(device: DeviceIdentity): void
+  /** The rule clock (EG_CLOCK): frames without a time of their own are dated by it. */
+  ruleNow(tenantId: string): number
 }
 
 /** The watch port as configured (EG_WATCH_PORT unset: off), plus what the registry tells it. */
@@ -54,6 +56,7 @@ export async function startConfiguredWatchPort(config: Config, deps: WatchPortDe
           deadLetters: deps.deadLetters,
           activity: deps.activity,
           clock: Date.now,
+          ruleNow: deps.ruleNow,
           limits: {
             maxConnections: config.EG_WATCH_MAX_CONNECTIONS,
             maxPendingPerAddress: config.EG_WATCH_MAX_PENDING_PER_ADDRESS,

@@ -33,7 +33,14 @@ export interface WatchPortContext {
   intake: Pick<DeviceIntake, 'onMessage'>
   deadLetters: IntakeSinks['deadLetters']
   activity: { seen(deviceId: string, at: number): void; frame(deviceId: string, at: number, command: string): void }
+  /** Wall clock (activity: last seen, last frame). */
   clock: () => number
+  /**
+   * The tenant's rule clock (rule-clock.ts): what a frame without its own time (LK, health) is
+   * dated by, and what an alarm's own time is checked against. Under EG_CLOCK=event it is the
+   * tenant's event time — a replayed week's SOS must not be dated by today's wall clock.
+   */
+  ruleNow: (tenantId: string) => number
   /** A bounded metric label for a command a watch sent (unknown ones share one). */
   commandLabel(command: string): string
   identified(connection: WatchSession): void

@@ -66,6 +66,7 @@ export async function startWatchPort(opts: WatchPortOptions): Promise<WatchPort>
     deadLetters: opts.deadLetters,
     activity: opts.activity,
     clock: opts.clock,
+    ruleNow: opts.ruleNow,
     commandLabel: (command) => (KNOWN_COMMANDS.has(command) ? command : 'other'),
     identified(connection) {
       release(connection.address)

@@ -104,7 +104,7 @@ describe('decodeContent: fixes UD and UD2', () => {
       events: [],
     })
     expect(decodeFrame('[3G*9031853319*004E*UD2,220322,055105,A,22.761162,N,114.360192,E,0,0,47,14,100,64,0,0,00000008,0,0]').telemetry).toStrictEqual([
-      { ts: Date.UTC(2022, 2, 22, 5, 51, 5), lat: 22.761162, lon: 114.360192, src: 'gps', bat: 64, steps: 0 },
+      { ts: Date.UTC(2022, 2, 22, 5, 51, 5), lat: 22.761162, lon: 114.360192, src: 'gps', bat: 64, steps: 0, worn: false },
     ])
   })
 
@@ -112,17 +112,17 @@ describe('decodeContent: fixes UD and UD2', () => {
     const decoded = decodeFrame(
       '[3G*4700186508*00B1*UD,301015,084840,V,45.853100,N,14.6224899,E,0.00,0.0,0.0,0,84,61,0,11,00000008,7,255,293,70,60,6453,139,60,6432,139,60,6431,132,60,6457,127,60,16353,126,60,6451,121,60,16352,118]',
     )
-    expect(decoded.telemetry).toStrictEqual([{ ts: Date.UTC(2015, 9, 30, 8, 48, 40), bat: 61, steps: 0 }])
+    expect(decoded.telemetry).toStrictEqual([{ ts: Date.UTC(2015, 9, 30, 8, 48, 40), bat: 61, steps: 0, worn: false }])
     // A V record's lat/lon are not read at all: this one has a signed latitude and no E/W.
     expect(decodeFrame('[SG*9081000548*00AC*UD,110116,113639,V,16.479064,S,68.119072,,0.7593,000,99,00,80,80,0,50,00000000,5,1,736,2,10103,10732,153,10103,11061,152,10103,11012,152,10103,10151,150,10103,10731,143,,00]').telemetry).toStrictEqual([
-      { ts: Date.UTC(2016, 0, 11, 11, 36, 39), bat: 80, steps: 0 },
+      { ts: Date.UTC(2016, 0, 11, 11, 36, 39), bat: 80, steps: 0, worn: true },
     ])
   })
 
   it('makes south and west negative, also when the watch signs the number itself', () => {
     // LLLL corrected: Traccar's frame says 0053 for 0x56 bytes.
     expect(decodeFrame('[SG*9059056143*0056*UD,251021,223408,A,41.46500,N,081.53128,W,0.926,000,0,00,70,70,0,50,00000000,0,1,,,,00]').telemetry).toStrictEqual([
-      { ts: Date.UTC(2021, 9, 25, 22, 34, 8), lat: 41.465, lon: -81.53128, src: 'gps', bat: 70, steps: 0 },
+      { ts: Date.UTC(2021, 9, 25, 22, 34, 8), lat: 41.465, lon: -81.53128, src: 'gps', bat: 70, steps: 0, worn: true },
     ])
     // "-9.000000,W" (Portugal): already negative, W does not flip it back. LLLL corrected from 0079.
     expect(decodeFrame('[3G*2256002206*0078*UD2,100116,153723,A,38.000000,N,-9.000000,W,0.44,299.3,0.0,7,100,86,0,0,00000008,2,0,268,3,3010,51042,146,3010,51043,132]').telemetry[0]).toMatchObject({ lat: 38, lon: -9 })
@@ -135,7 +135,7 @@ describe('decodeContent: fixes UD and UD2', () => {
     const decoded = decodeFrame(
       '[3G*4700222306*011F*UD2,120316,140444,A,48.779045,N, 9.1574736,E,0.57,12.8,0.0,7,28,77,0,0,00000000,2,2,262,1,21041,9067,121,21041,5981,116,5,WG-Superlativ,34:31:c4:c8:a9:22,-67,EasyBox-28E858,18:83:bf:28:e8:f4,-70,MoMaXXg,be:05:43:b7:19:15,-72,MoMaXX2,bc:05:43:b7:19:15,-72,Gastzugang,18:83:bf:28:e8:f5,-72]',
     )
-    expect(decoded.telemetry).toStrictEqual([{ ts: Date.UTC(2016, 2, 12, 14, 4, 44), lat: 48.779045, lon: 9.1574736, src: 'gps', bat: 77, steps: 0 }])
+    expect(decoded.telemetry).toStrictEqual([{ ts: Date.UTC(2016, 2, 12, 14, 4, 44), lat: 48.779045, lon: 9.1574736, src: 'gps', bat: 77, steps: 0, worn: true }])
   })
 
   it('raises no event from UD or UD2, whatever their status bits say (only AL is an alarm)', () => {
@@ -154,7 +154,7 @@ describe('decodeContent: alarms AL', () => {
       '[3G*8809008845*00C0*AL,271219,094744,V,00.000000,N, 0.0000000,E,0.00,0.0,0.0,0,100,81,0,0,00010000,7,0,460,0,9336,3981,141,9336,3912,141,9336,3982,140,9765,4233,134,9765,4071,134,9765,4321,134,9336,4353,132,0,0.0]',
     )
     const ts = Date.UTC(2019, 11, 27, 9, 47, 44)
-    expect(decoded).toStrictEqual({ cmd: 'AL', answer: 'AL', telemetry: [{ ts, bat: 81, steps: 0 }], events: [{ ts, type: 'sos' }] })
+    expect(decoded).toStrictEqual({ cmd: 'AL', answer: 'AL', telemetry: [{ ts, bat: 81, steps: 0, worn: true }], events: [{ ts, type: 'sos' }] })
   })
 
   it('reads a fall with a fix (bit 21; bit 4 is not an alarm)', () => {
@@ -163,7 +163,7 @@ describe('decodeContent: alarms AL', () => {
     expect(decoded).toStrictEqual({
       cmd: 'AL',
       answer: 'AL',
-      telemetry: [{ ts, lat: 47.08395, lon: 15.482185, src: 'gps', bat: 44, steps: 0 }],
+      telemetry: [{ ts, lat: 47.08395, lon: 15.482185, src: 'gps', bat: 44, steps: 0, worn: true }],
       events: [{ ts, type: 'fall' }],
     })
   })
@@ -171,7 +171,7 @@ describe('decodeContent: alarms AL', () => {
   it('answers an AL with no alarm bits and gives just the reading', () => {
     // LLLL corrected: Traccar's frame says 0058 for 0x5B bytes.
     const decoded = decodeFrame('[SG*9051004074*005B*AL,120117,145602,V,40.058413,N,76.336618,W,11.519,188,99,00,01,80,0,50,00000000,0,1,0,0,,10]')
-    expect(decoded).toStrictEqual({ cmd: 'AL', answer: 'AL', telemetry: [{ ts: Date.UTC(2017, 0, 12, 14, 56, 2), bat: 80, steps: 0 }], events: [] })
+    expect(decoded).toStrictEqual({ cmd: 'AL', answer: 'AL', telemetry: [{ ts: Date.UTC(2017, 0, 12, 14, 56, 2), bat: 80, steps: 0, worn: true }], events: [] })
     // The documented AL has a 4-digit status 0001 (bit 0): no contract event. LLLL corrected from 0087.
     const documented = decodeFrame(
       '[SG*8800000015*008F*AL,220414,134652,A,22.571707,N,113.8613968,E,0.1,0.0,100,7,60,90,1000,50,0001,4,1,460,0,9360,4082,131,9360,4092,148,9360,4091,143,9360,4153,141]',
@@ -344,6 +344,17 @@ describe('decodeContent: MQTT contract', () => {
   })
 })
 
+describe('the watch on the wrist: bit 3 of the status word (issue 15)', () => {
+  it('reads worn from the device state of an 8-digit status, and nothing from a short one', () => {
+    const at = (status: string) => decodeContent(Buffer.from(`UD,231126,075900,A,22.5,N,113.8,E,0.1,0.0,100,7,60,90,1000,50,${status},4`), { receivedAt: NOW }).telemetry[0]
+    expect(at('00000008')?.worn).toBe(false)
+    expect(at('00100008')?.worn).toBe(false)
+    expect(at('00000000')?.worn).toBe(true)
+    expect(at('00010000')?.worn).toBe(true)
+    expect(at('0000')?.worn).toBeUndefined()
+  })
+})
+
 describe('an alarm is never lost to the watch clock or its position (issue 15)', () => {
   it('dates an SOS by its arrival when the watch clock is unset (000000) or a year off', () => {
     for (const when of ['000000,000000', '010100,000000', '230925,080000']) {
@@ -359,7 +370,7 @@ describe('an alarm is never lost to the watch clock or its position (issue 15)',
     const at = Date.UTC(2026, 10, 23, 7, 59, 0)
     const decoded = decodeContent(Buffer.from('AL,231126,075900,A,abc,N,1e9,E,0.1,0.0,100,7,60,90,1000,50,00010000,4'), { receivedAt: NOW })
     expect(decoded.events).toStrictEqual([{ ts: at, type: 'sos' }])
-    expect(decoded.telemetry).toStrictEqual([{ ts: at, bat: 90, steps: 1000 }])
+    expect(decoded.telemetry).toStrictEqual([{ ts: at, bat: 90, steps: 1000, worn: true }])
   })
 
   it('still refuses a UD whose clock is unreadable (a position needs its time)', () => {

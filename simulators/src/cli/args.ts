@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { parseProtocolMix, type ProtocolMix } from '../town/protocols'
 
 /**
  * Shared CLI plumbing: every command declares its options once (for parseArgs and --help),
@@ -70,6 +71,15 @@ export function num(values: Record<string, string | boolean | undefined>, name: 
   if (opts.min !== undefined && n < opts.min) throw new UsageError(`--${name} must be at least ${opts.min}, got ${n}`)
   if (opts.max !== undefined && n > opts.max) throw new UsageError(`--${name} must be at most ${opts.max}, got ${n}`)
   return n
+}
+
+/** A `--protocols mqtt:60,watch:30,http:10` option (town/protocols.ts). */
+export function protocolMix(values: Record<string, string | boolean | undefined>, name: string): ProtocolMix {
+  try {
+    return parseProtocolMix(requireStr(values, name))
+  } catch (err) {
+    throw err instanceof UsageError ? err : new UsageError(`--${name}: ${(err as Error).message}`)
+  }
 }
 
 export function time(values: Record<string, string | boolean | undefined>, name: string): number | undefined {

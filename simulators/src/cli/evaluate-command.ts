@@ -6,7 +6,7 @@ import { formatScorecard } from '../evaluate/scorecard'
 import { startSelfGateway, type SelfGateway } from '../evaluate/self-gateway'
 import { daysNeeded, loadSet } from '../scenarios/load'
 import { stopOnSignal } from '../core/stop-signal'
-import { num, requireStr, str, UsageError, type Command } from './args'
+import { num, protocolMix, requireStr, str, UsageError, type Command } from './args'
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
@@ -18,7 +18,13 @@ export const evaluateCommand: Command = {
     '',
     'Examples:',
     '  npm run sim -- evaluate --self --set standard --seed 42 --assert',
+    '  npm run sim -- evaluate --self --set standard --seed 42 --protocols mqtt:60,watch:30,http:10 --assert',
     '  npm run sim -- evaluate --set standard --seed 42 --url http://127.0.0.1:8080 --mqtt mqtt://127.0.0.1:1884 --password "$EG_ADMIN_PASSWORD"',
+    '',
+    'Protocols (--protocols): what each elder\'s WATCH speaks, percent of elders, assigned by a seeded shuffle:',
+    'mqtt (DESIGN §3), watch = the 4G watch protocol on the gateway\'s EG_WATCH_PORT (§3b; registered by a',
+    'number derived from the seed; give --watch host:port without --self), http = HTTP ingest as from a',
+    'vendor\'s cloud (§3c; gets no voice prompts). Cameras always speak MQTT.',
   ].join('\n'),
   options: {
     set: { type: 'string', default: 'standard', value: 'name|dir', help: 'scenario set' },
@@ -27,6 +33,8 @@ export const evaluateCommand: Command = {
     self: { type: 'boolean', help: 'start an in-process gateway (embedded storage, EG_CLOCK=event)' },
     url: { type: 'string', default: 'http://127.0.0.1:8080', value: 'url', help: 'gateway HTTP URL (without --self)' },
     mqtt: { type: 'string', default: 'mqtt://127.0.0.1:1883', value: 'url', help: 'gateway MQTT URL (without --self)' },
+    watch: { type: 'string', value: 'host:port', help: 'gateway watch port, EG_WATCH_PORT (without --self; needed when --protocols has watch)' },
+    protocols: { type: 'string', default: 'mqtt:100', value: 'mqtt:P,watch:P,http:P', help: "what the elders' watches speak, percent of elders" },
     user: { type: 'string', default: 'admin', value: 'name', help: 'admin user (police stations need admin)' },
     password: { type: 'string', value: 'secret', help: 'password (or EG_ADMIN_PASSWORD); not needed with --self' },
     days: { type: 'string', value: 'n', help: 'days to simulate (default: the last scenario day, at least 7)' },
@@ -46,22 +54,25 @@ export const evaluateCommand: Command = {
     const days = str(values, 'days') !== undefined ? num(values, 'days', { integer: true, min: 1, max: 60 }) : Math.max(7, daysNeeded(scenarios))
     if (days < daysNeeded(scenarios)) throw new UsageError(`--days ${days} is shorter than the scenarios need (${daysNeeded(scenarios)})`)
     const seed = num(values, 'seed', { integer: true, min: 0 })
+    const protocols = protocolMix(values, 'protocols')
     if (num(values, 'speed', { min: 1 }) > 5000) console.warn('warning: above ×5000 the wall-clock lag of a busy gateway becomes event minutes; expect "went silent" device alerts and late data')
     let self: SelfGateway | undefined
-    let target: { httpUrl: string; mqttUrl: string; password: string }
+    let target: { httpUrl: string; mqttUrl: string; watchAddress?: string; password: string }
     if (values.self === true) {
       self = await startSelfGateway()
       target = self
-      console.log(`gateway in-process: ${self.httpUrl}, ${self.mqttUrl} (embedded storage, EG_CLOCK=event)`)
+      console.log(`gateway in-process: ${self.httpUrl}, ${self.mqttUrl}, watch port ${self.watchAddress} (embedded storage, EG_CLOCK=event)`)
     } else {
       const password = str(values, 'password') ?? process.env.EG_ADMIN_PASSWORD
       if (!password) throw new UsageError('--password is required (or set EG_ADMIN_PASSWORD, or use --self)')
-      target = { httpUrl: requireStr(values, 'url'), mqttUrl: requireStr(values, 'mqtt'), password }
+      const watch = str(values, 'watch')
+      if (protocols.watch > 0 && watch === undefined) throw new UsageError('--protocols has watch: give the gateway\'s watch port as --watch host:port (EG_WATCH_PORT)')
+      target = { httpUrl: requireStr(values, 'url'), mqttUrl: requireStr(values, 'mqtt'), password, ...(watch !== undefined ? { watchAddress: watch } : {}) }
     }
     const progress = new Progress()
     try {
       const result = await evaluate({
-        scenarios, ...target, user: requireStr(values, 'user'), seed, days,
+        scenarios, ...target, user: requireStr(values, 'user'), seed, days, protocols,
         speed: num(values, 'speed', { min: 1 }),
         copies: num(values, 'copies', { integer: true, min: 1, max: 20 }),
         background: num(values, 'background', { integer: true, min: 0, max: 10_000 }),
@@ -94,3 +105,4 @@ export const evaluateCommand: Command = {
     }
   },
 }
+

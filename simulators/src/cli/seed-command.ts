@@ -1,9 +1,10 @@
 import { GatewayApi } from '../core/api-client'
 import { Progress } from '../core/progress'
 import { generateTown } from '../town/generate'
+import { assignProtocols } from '../town/protocols'
 import { seedTown } from '../town/seed'
 import { Town } from '../town/town'
-import { num, requireStr, str, UsageError, type Command } from './args'
+import { num, protocolMix, requireStr, str, UsageError, type Command } from './args'
 
 export const seedCommand: Command = {
   name: 'seed',
@@ -12,8 +13,13 @@ export const seedCommand: Command = {
     'The town file is a SIMULATOR file that HOLDS SECRETS: device secrets, the police station\'s signing',
     'secret and the contacts\' webhook secrets (written with mode 0600). `run`, `police` and `load` read it.',
     '',
+    '--protocols decides what each elder\'s watch speaks (percent of elders, a seeded shuffle): mqtt, watch (the',
+    '4G watch protocol, DESIGN §3b: registered by a number derived from --seed, with the town\'s clock offset) or',
+    'http (HTTP ingest from a vendor cloud, §3c). The town file records it; `run` speaks it. Cameras: MQTT.',
+    '',
     'Example:',
     '  npm run sim -- seed --password "$EG_ADMIN_PASSWORD" --elders 50 --seed 42 --out town.json',
+    '  npm run sim -- seed --password "$EG_ADMIN_PASSWORD" --elders 50 --seed 42 --protocols mqtt:60,watch:30,http:10',
   ].join('\n'),
   options: {
     url: { type: 'string', default: 'http://127.0.0.1:8080', value: 'url', help: 'gateway HTTP base URL' },
@@ -25,6 +31,7 @@ export const seedCommand: Command = {
     'police-url': { type: 'string', default: 'http://127.0.0.1:9090', value: 'url', help: 'base URL of the simulated police/family receiver (`police` command)' },
     'receiver-secret': { type: 'string', value: 'secret', help: 'one signing secret for the station and all contacts (or EG_SIM_RECEIVER_SECRET; default: random per receiver)' },
     format: { type: 'string', default: 'json', value: 'json|cap', help: 'police notice format' },
+    protocols: { type: 'string', default: 'mqtt:100', value: 'mqtt:P,watch:P,http:P', help: "what the elders' watches speak, percent of elders" },
     centre: { type: 'string', value: 'lat,lon', help: 'town centre (default: a county town at 30.7522,120.7585)' },
     'radius-km': { type: 'string', default: '5', value: 'km', help: 'town radius' },
   },
@@ -41,9 +48,11 @@ export const seedCommand: Command = {
       centre = { lat, lon }
     }
     const url = requireStr(values, 'url')
+    const seed = num(values, 'seed', { integer: true, min: 0 })
+    const protocols = protocolMix(values, 'protocols')
     const town = new Town(
       generateTown({
-        seed: num(values, 'seed', { integer: true, min: 0 }),
+        seed,
         elders: num(values, 'elders', { integer: true, min: 1, max: 100_000 }),
         receiverUrl: requireStr(values, 'police-url'),
         radiusKm: num(values, 'radius-km', { min: 0.5, max: 50 }),
@@ -52,6 +61,7 @@ export const seedCommand: Command = {
         ...(centre ? { centre } : {}),
       }),
     )
+    assignProtocols(town.file, protocols, seed)
     const api = new GatewayApi(url)
     await api.login(requireStr(values, 'user'), password)
     const progress = new Progress()
@@ -67,6 +77,7 @@ export const seedCommand: Command = {
       [
         `seeded ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${out} (holds secrets)`,
         `  elders       ${summary.elders} (a watch and a camera each: ${summary.devices} devices)`,
+        `  watches      MQTT ${summary.watches.mqtt}, watch protocol ${summary.watches.watch}, HTTP ingest ${summary.watches.http} (cameras: MQTT)`,
         `  venues       ${summary.venues}: ${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')}`,
         `  places       ${town.file.places.length} private (children's homes; not venues)`,
         `  police       ${town.file.policeStation.name} ${summary.policeStationId} → ${town.file.policeStation.webhookUrl} (${town.file.policeStation.format})`,

@@ -1,9 +1,11 @@
 import mqtt, { type MqttClient } from 'mqtt'
 
 /**
- * The MQTT side of one device, narrowed to what a device does: publish, receive commands,
+ * The network side of one device, narrowed to what a device does: publish, receive commands,
  * notice a lost link, drop abruptly (so the broker publishes the `offline` will) or leave
- * cleanly. An interface so DeviceLink's buffering is testable without a broker.
+ * cleanly. Shaped after MQTT (topics, QoS 1 = resolved once durable); the other protocols
+ * (watch-protocol-transport.ts, http-ingest-transport.ts) translate to it, so DeviceLink's
+ * buffering and power saving are the same over all three, and testable without a broker.
  */
 export interface LinkTransport {
   publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void>
@@ -15,18 +17,37 @@ export interface LinkTransport {
   end(): Promise<void>
 }
 
-export interface DeviceCredentialsForLink {
+/** MQTT and HTTP ingest (DESIGN §3, §3c): the id and the secret the API issued. */
+export interface SecretCredentials {
   id: string
   secret: string
 }
 
+/** The 4G watch protocol (DESIGN §3b): no secret; the watch's own number is its identity. */
+export interface WatchNumberCredentials {
+  id: string
+  imei: string
+  /** The watch's clock runs this many minutes ahead of UTC (as registered). */
+  clockOffsetMinutes?: number
+}
+
+export type DeviceCredentialsForLink = SecretCredentials | WatchNumberCredentials
+
+export const hasSecret = (device: DeviceCredentialsForLink): device is SecretCredentials => 'secret' in device
+
 export type Connector = (device: DeviceCredentialsForLink, handlers: { onCommand: (payload: Buffer) => void }) => Promise<LinkTransport>
 
-export const topicOf = (deviceId: string, leaf: 'telemetry' | 'event' | 'status' | 'cmd' | 'cmd/ack'): string => `eg/v1/${deviceId}/${leaf}`
+export type TopicLeaf = 'telemetry' | 'event' | 'status' | 'cmd' | 'cmd/ack'
+
+export const topicOf = (deviceId: string, leaf: TopicLeaf): string => `eg/v1/${deviceId}/${leaf}`
+
+/** The part of a device's topic below `eg/v1/<id>/` (`cmd/ack` spans two levels): what the other protocols call a channel. */
+export const leafOf = (deviceId: string, topic: string): string => topic.slice(`eg/v1/${deviceId}/`.length)
 
 /** Connects as a device (DESIGN §3: clientId = username = id, password = secret; retained status with an offline will). */
 export function mqttConnector(url: string, opts: { connectTimeoutMs?: number } = {}): Connector {
   return async (device, handlers) => {
+    if (!hasSecret(device)) throw new Error(`device ${device.id} speaks the watch protocol: it has no MQTT secret`)
     const client = mqtt.connect(url, {
       clientId: device.id, username: device.id, password: device.secret,
       protocolVersion: 4, clean: true, reconnectPeriod: 0, keepalive: 60,

@@ -7,6 +7,7 @@ import { defaultStart, TownSim, type RunSummary } from '../run/town-sim'
 import type { Scenario } from '../scenarios/load'
 import { groundTruth, plantRoutines, prepareTown, registerExpectedAway, type Assignment, type GroundTruth } from '../scenarios/plant'
 import { generateTown } from '../town/generate'
+import { ALL_MQTT, assignProtocols, formatProtocolMix, type ProtocolMix } from '../town/protocols'
 import { seedTown } from '../town/seed'
 import { Town } from '../town/town'
 import { forbidden, score, type Scorecard } from './score'
@@ -21,6 +22,13 @@ export interface EvaluationOptions {
   scenarios: readonly Scenario[]
   httpUrl: string
   mqttUrl: string
+  /**
+   * What the elders' watches speak, percent of elders (cameras: MQTT); default all MQTT.
+   * Watch-protocol watches need `watchAddress`; HTTP ones post to `httpUrl`.
+   */
+  protocols?: ProtocolMix
+  /** host:port of the gateway's watch port (EG_WATCH_PORT). */
+  watchAddress?: string
   user?: string
   password: string
   seed: number
@@ -80,10 +88,11 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationResul
     const file = generateTown({ seed: opts.seed, elders, receiverUrl: `http://${opts.policeHost ?? '127.0.0.1'}:${policePort}`, policeFormat: opts.policeFormat ?? 'json' })
     const assignments = assign(opts.scenarios, copies, file.elders.map((e) => e.key), opts.seed)
     prepareTown(file, assignments, opts.seed)
+    assignProtocols(file, opts.protocols ?? ALL_MQTT, opts.seed)
     const town = new Town(file)
     for (const [path, list] of secretBook(file)) secrets.set(path, list)
 
-    phase(`seeding ${elders} elders (${assignments.length} with planted scenarios) into ${opts.httpUrl}`)
+    phase(`seeding ${elders} elders (${assignments.length} with planted scenarios; watches ${formatProtocolMix(opts.protocols ?? ALL_MQTT)}) into ${opts.httpUrl}`)
     const api = new GatewayApi(opts.httpUrl)
     await api.login(opts.user ?? 'admin', opts.password)
     await seedTown(api, town)
@@ -93,6 +102,7 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationResul
     const nameOf = new Map(town.elders.flatMap((e) => [[e.watch?.id ?? '', e.name], [e.camera?.id ?? '', e.name]]))
     sim = new TownSim({
       town, mqttUrl: opts.mqttUrl, seed: opts.seed, speed: opts.speed, days: opts.days, start,
+      ingestUrl: opts.httpUrl, ...(opts.watchAddress !== undefined ? { watchAddress: opts.watchAddress } : {}),
       ...(opts.flakiness !== undefined ? { flakiness: opts.flakiness } : {}),
       onCommand: (deviceId, command) => opts.onCommand?.(deviceId, command, nameOf.get(deviceId) ?? deviceId),
     })

@@ -30,6 +30,14 @@ export function ruleTable(rules: readonly RuleScore[]): string[] {
   return [row(head, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map((r) => row(r, widths))]
 }
 
+/** `mqtt 30 · watch protocol 15 · HTTP ingest 5`, and what the protocol watches could not send. */
+function protocolLine(run: EvaluationResult['run']): string {
+  const names = { mqtt: 'MQTT', watch: 'watch protocol', http: 'HTTP ingest' } as const
+  const mix = (Object.keys(names) as Array<keyof typeof names>).filter((p) => run.watchProtocols[p] > 0).map((p) => `${names[p]} ${run.watchProtocols[p]}`).join(' · ')
+  const skipped = Object.entries(run.notInProtocol).map(([what, n]) => `${what} ×${n}`).join(', ')
+  return skipped ? `${mix}; no frame in the watch protocol for ${skipped}` : mix
+}
+
 export function formatScorecard(result: EvaluationResult, opts: { set: string; seed: number; utcOffsetMin?: number }): string {
   const { card, truths, run } = result
   const offset = opts.utcOffsetMin ?? result.town.file.utcOffsetMin
@@ -38,6 +46,7 @@ export function formatScorecard(result: EvaluationResult, opts: { set: string; s
   const lines = [
     `scorecard — set ${opts.set}, seed ${opts.seed}: ${planted.filter((t) => t.kind === 'scam').length} scam and ${planted.filter((t) => t.kind === 'benign').length} look-alike elders, ${truths.length - planted.length} background elders`,
     `  simulated ${at(run.eventFrom)} → ${at(run.eventTo)} in ${(run.wallMs / 1000).toFixed(0)} s; ${run.readings.toLocaleString('en-US')} readings, ${run.events.toLocaleString('en-US')} events; settled in ${(result.settleMs / 1000).toFixed(0)} s${result.interrupted ? ' (INTERRUPTED: partial week)' : ''}`,
+    `  watches: ${protocolLine(run)}`,
     '',
     ...ruleTable(card.rules),
     '',

@@ -19,7 +19,8 @@ export interface FleetFile {
 export async function readDevices(path: string): Promise<FleetDevice[]> {
   const doc = JSON.parse(await readFile(path, 'utf8')) as Partial<FleetFile> & Partial<TownFile>
   if (doc.kind === 'fleet' && Array.isArray(doc.devices)) return doc.devices.map(({ id, secret }) => ({ id, secret }))
-  if (Array.isArray(doc.elders)) return doc.elders.flatMap((e) => [e.watch, e.camera]).filter((d): d is FleetDevice => d !== undefined)
+  // Watches on the watch protocol have no secret and speak no MQTT: the load run leaves them out.
+  if (Array.isArray(doc.elders)) return doc.elders.flatMap((e) => [e.watch, e.camera]).filter((d): d is FleetDevice => d !== undefined && 'secret' in d)
   throw new Error(`${path} is neither a town file nor a fleet file`)
 }
 

@@ -2,19 +2,24 @@ import { mapLimit } from '../core/api-client'
 import { DAY_MS, localMidnight, VirtualClock } from '../core/clock'
 import { CameraSim } from '../devices/camera-sim'
 import { DeviceLink, type VoiceCommand } from '../devices/device-link'
-import { mqttConnector, type Connector } from '../devices/transport'
+import { httpIngestConnector } from '../devices/http-ingest-transport'
+import { mqttConnector, type Connector, type DeviceCredentialsForLink } from '../devices/transport'
+import { parseWatchAddress, watchProtocolConnector, type WatchProtocolConnector } from '../devices/watch-protocol-transport'
 import type { WatchHabit } from '../devices/upload-plan'
 import { WatchSim } from '../devices/watch-sim'
 import { ElderRoutine, type RoutineOptions } from '../routine/elder-routine'
 import { endPlace, type DayPlan } from '../routine/plan'
+import type { WatchProtocol } from '../town/protocols'
 import type { Place, Town, TownElder } from '../town/town'
 import { DeviceTimeline } from './timeline'
 
 /**
- * Runs a town: one watch and one camera per elder over MQTT, driven by each elder's routine
+ * Runs a town: one watch and one camera per elder, driven by each elder's routine
  * on a virtual clock (event time = start + wall elapsed × speed; the gateway runs with
  * EG_CLOCK=event). Days are planned one ahead as the clock reaches them, in order, so device
- * state (battery) carries over and the same seed gives the same events.
+ * state (battery) carries over and the same seed gives the same events. Cameras speak MQTT;
+ * each watch speaks what the town registered it with (TownElder.watchProtocol: MQTT, the 4G
+ * watch protocol on `watchAddress`, or HTTP ingest at `ingestUrl`).
  */
 export interface TownSimOptions {
   town: Town
@@ -27,7 +32,11 @@ export interface TownSimOptions {
   /** Link outages per device-day (0 disables; watches default 0.3, cameras a third of it). */
   flakiness?: number
   routine?: RoutineOptions
-  /** Replaces the MQTT connector (tests). */
+  /** host:port of the gateway's watch port (EG_WATCH_PORT): required when a watch speaks the watch protocol. */
+  watchAddress?: string
+  /** The gateway's HTTP base URL for HTTP ingest: required when a watch speaks HTTP. */
+  ingestUrl?: string
+  /** Replaces every device's connector, whatever its protocol (tests). */
   connector?: Connector
   tickMs?: number
   /**
@@ -63,6 +72,10 @@ export interface RunSummary {
   commands: number
   acks: number
   publishErrors: number
+  /** Watches by protocol. */
+  watchProtocols: Record<WatchProtocol, number>
+  /** Messages a protocol watch had no frame for (worn, power_off; see watch-protocol-content.ts), by name. */
+  notInProtocol: Record<string, number>
   eventFrom: number
   eventTo: number
   wallMs: number
@@ -91,12 +104,23 @@ export class TownSim {
   private ackedTo: number
   private pacing: Promise<void> | undefined
   private readonly maxLeadMs: number
+  private readonly watchProtocol: WatchProtocolConnector | undefined
 
   constructor(private readonly opts: TownSimOptions) {
     opts.town.requireSeeded()
     this.start = opts.start ?? defaultStart(opts.days, opts.town.file.utcOffsetMin)
     this.end = this.start + opts.days * DAY_MS
     const connector = opts.connector ?? mqttConnector(opts.mqttUrl)
+    const speaks = (p: WatchProtocol) => opts.town.elders.some((e) => (e.watchProtocol ?? 'mqtt') === p)
+    // Made only when needed, and refused at once when the run cannot reach them.
+    if (!opts.connector && speaks('watch') && !opts.watchAddress) throw new Error('the town has watch-protocol watches: give the gateway\'s watch port (EG_WATCH_PORT) as watchAddress / --watch host:port')
+    if (!opts.connector && speaks('http') && !opts.ingestUrl) throw new Error('the town has HTTP-ingest watches: give the gateway\'s HTTP URL as ingestUrl')
+    this.watchProtocol = !opts.connector && opts.watchAddress ? watchProtocolConnector(parseWatchAddress(opts.watchAddress)) : undefined
+    const connectors: Record<WatchProtocol, Connector> = {
+      mqtt: connector,
+      watch: opts.connector ?? this.watchProtocol ?? connector,
+      http: opts.connector ?? (opts.ingestUrl ? httpIngestConnector(opts.ingestUrl) : connector),
+    }
     this.flakiness = opts.flakiness ?? 0.3
     this.ackedTo = this.start
     this.maxLeadMs = opts.maxLeadMs ?? DEFAULT_MAX_LEAD_MS
@@ -105,7 +129,7 @@ export class TownSim {
     this.runs = opts.town.elders.map((elder) => ({
       elder,
       routine: new ElderRoutine(opts.town, elder, opts.seed, opts.routine),
-      watch: new DeviceTimeline(new WatchSim(elder, opts.seed, { flakiness: flaky }), new DeviceLink(elder.watch as { id: string; secret: string }, connector, linkOpts)),
+      watch: new DeviceTimeline(new WatchSim(elder, opts.seed, { flakiness: flaky }), new DeviceLink(elder.watch as DeviceCredentialsForLink, connectors[elder.watchProtocol ?? 'mqtt'], linkOpts)),
       camera: new DeviceTimeline(new CameraSim(elder, opts.seed, { flakiness: flaky / 3 }), new DeviceLink(elder.camera as { id: string; secret: string }, connector, linkOpts)),
       plannedUntil: localMidnight(this.start, opts.town.file.utcOffsetMin),
       wakePlace: undefined,
@@ -215,6 +239,8 @@ export class TownSim {
       commands: sum((l) => l.stats.commands),
       acks: sum((l) => l.stats.acks),
       publishErrors: sum((l) => l.stats.publishErrors),
+      watchProtocols: this.runs.reduce<Record<WatchProtocol, number>>((n, r) => ({ ...n, [r.elder.watchProtocol ?? 'mqtt']: n[r.elder.watchProtocol ?? 'mqtt'] + 1 }), { mqtt: 0, watch: 0, http: 0 }),
+      notInProtocol: { ...this.watchProtocol?.stats.skipped },
       eventFrom: this.start,
       eventTo: this.now(),
       wallMs: this.wallStarted ? Date.now() - this.wallStarted : 0,

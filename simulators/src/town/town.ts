@@ -1,6 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { DEFAULT_UTC_OFFSET_MIN } from '../core/clock'
 import type { LatLon } from '../core/geo'
+import type { WatchNumberCredentials } from '../devices/transport'
+/** What an elder's watch speaks (protocols.ts assigns them): MQTT, the 4G watch protocol, or HTTP ingest. */
+export const WATCH_PROTOCOLS = ['mqtt', 'watch', 'http'] as const
+export type WatchProtocol = (typeof WATCH_PROTOCOLS)[number]
 
 /**
  * The simulated town: elders, their homes and devices, venues of every kind, private places
@@ -42,6 +46,9 @@ export interface DeviceCredentials {
   id: string
   secret: string
 }
+
+/** A watch on the 4G watch protocol (DESIGN §3b): registered by its number, no secret. */
+export type WatchNumberDevice = WatchNumberCredentials
 
 export interface TownContact {
   name: string
@@ -88,9 +95,15 @@ export interface TownElder {
   habits: ElderHabits
   profile: ElderProfile
   contacts: TownContact[]
+  /**
+   * What the watch speaks (protocols.ts; absent: MQTT). Decided before seeding: a watch on the
+   * watch protocol is registered by its number; an HTTP one like an MQTT one, but `run` posts
+   * its messages to HTTP ingest instead of publishing them.
+   */
+  watchProtocol?: WatchProtocol
   /** Gateway ids and device credentials, after seeding. */
   id?: string
-  watch?: DeviceCredentials
+  watch?: DeviceCredentials | WatchNumberDevice
   camera?: DeviceCredentials
 }
 
