@@ -51,5 +51,6 @@ export function udFrame(imei: string, home: BenchDevice['home'], n: number, star
 /** Reading n as an MQTT telemetry payload: what the watch port makes of udContent (same keys, same order). */
 export function mqttPayload(home: BenchDevice['home'], n: number, startTs: number): string {
   const r = fields(home, n, startTs)
-  return JSON.stringify({ ts: r.ts, lat: r.lat, lon: r.lon, src: 'gps', bat: r.bat, steps: r.steps })
+  // worn: the UD's 8-digit status (all clear) says the watch is on the wrist; MQTT says it too.
+  return JSON.stringify({ ts: r.ts, lat: r.lat, lon: r.lon, src: 'gps', bat: r.bat, steps: r.steps, worn: true })
 }

@@ -6,6 +6,7 @@ import { EgError } from '../errors'
 import { STAFF, auditBy, userOf, type AuthUser } from '../http/auth'
 import { idParams } from '../http/pagination'
 import { shortText } from '../http/schemas/common'
+import { bearerErrors, bodyErrors, timestamp } from '../http/schemas/responses'
 import type { ZodTypeProvider } from '../http/zod-provider'
 import { recordAudit } from '../registry/audit-store'
 import { RISKY_VENUE_KINDS, VENUE_KINDS } from '../registry/types'
@@ -32,6 +33,25 @@ const promoteBody = z.object({
   radiusM: z.number().positive().max(5_000).optional(),
 })
 
+/** A candidate venue as the API shows it (alert-store.ts VenueCandidate). */
+export const venueCandidateView = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  lat: z.number(),
+  lon: z.number(),
+  radiusM: z.number(),
+  days: z.unknown().describe('the days elders gathered there'),
+  elderIds: z.unknown().describe('the elders seen there'),
+  status: z.enum(['new', 'promoted', 'dismissed']),
+  venueId: z.string().nullable().describe('the venue it was promoted to'),
+  firstAt: timestamp,
+  lastAt: timestamp,
+  evidence: z.record(z.string(), z.unknown()),
+})
+
+const promotedView = z.object({ venueId: z.string(), candidate: venueCandidateView })
+const dismissedView = z.object({ candidate: venueCandidateView })
+
 /** Locks the candidate and checks it is still undecided. */
 async function openCandidate(tx: Queryable, tenantId: string, id: string): Promise<VenueCandidate> {
   const candidate = await lockCandidate(tx, tenantId, id)
@@ -52,9 +72,23 @@ export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
 
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
-    const schema = { params: idParams, tags: ['venues'] }
+    const promoteSchema = {
+      operationId: 'promoteVenueCandidate',
+      summary: "Make a candidate a venue at its centre and radius (409 CANDIDATE_NOT_OPEN when already decided)",
+      tags: ['venues'],
+      params: idParams,
+      body: promoteBody,
+      response: { 201: promotedView.meta({ description: 'promoted' }), ...bearerErrors('NOT_FOUND', 'CANDIDATE_NOT_OPEN'), ...bodyErrors },
+    }
+    const dismissSchema = {
+      operationId: 'dismissVenueCandidate',
+      summary: 'Dismiss a candidate venue (409 CANDIDATE_NOT_OPEN when already decided)',
+      tags: ['venues'],
+      params: idParams,
+      response: { 200: dismissedView, ...bearerErrors('NOT_FOUND', 'CANDIDATE_NOT_OPEN'), ...bodyErrors },
+    }
 
-    app.post('/venue-candidates/:id/promote', { config: { roles: STAFF }, schema: { ...schema, body: promoteBody } }, async (request, reply) => {
+    app.post('/venue-candidates/:id/promote', { config: { roles: STAFF }, schema: promoteSchema }, async (request, reply) => {
       const user = userOf(request)
       const b = request.body
       const result = await deps.db.transaction(async (tx) => {
@@ -77,7 +111,7 @@ export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
       return reply.status(201).send(result)
     })
 
-    app.post('/venue-candidates/:id/dismiss', { config: { roles: STAFF }, schema }, async (request) => {
+    app.post('/venue-candidates/:id/dismiss', { config: { roles: STAFF }, schema: dismissSchema }, async (request) => {
       const user = userOf(request)
       const candidate = await deps.db.transaction(async (tx) => {
         const found = await openCandidate(tx, user.tenantId, request.params.id)

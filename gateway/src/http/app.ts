@@ -1,10 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
-import type { Config } from '../config.js'
-import type { Logger } from '../logger.js'
-import type { Metrics } from '../metrics.js'
-import type { Db } from '../storage/db.js'
-import type { DeviceAuthenticator } from '../registry/device-auth.js'
-import type { RiskLevel } from '../registry/types.js'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { authenticate, checkRouteDeclaration } from './auth.js'
 import { rejectControlCharacters } from './control-characters.js'
 import { createLiveSessions } from './live-sessions.js'
@@ -14,7 +8,10 @@ import { httpErrorHandler, notFoundHandler } from './error-handler.js'
 import { httpLoggerOptions } from './request-log.js'
 import { LoginThrottle } from './login-throttle.js'
 import { registerHttpMetrics } from './http-metrics.js'
-import { zodValidatorCompiler } from './zod-provider.js'
+import { useZodSchemas } from './zod-provider.js'
+import type { HttpDeps } from './deps.js'
+
+export type { HttpDeps } from './deps.js'
 import { activityRoutes } from './routes/activity-routes.js'
 import { auditRoutes } from './routes/audit-routes.js'
 import { boardConfigRoutes } from './routes/board-config-routes.js'
@@ -27,42 +24,6 @@ import { tenantRoutes } from './routes/tenant-routes.js'
 import { userRoutes } from './routes/user-routes.js'
 import { venueRoutes } from './routes/venue-routes.js'
 
-export interface HttpDeps {
-  db: Db
-  config: Config
-  logger: Logger
-  metrics: Metrics
-  deviceAuth: DeviceAuthenticator
-  /**
-   * Extra health details from the gateway (broker, writer, ...), merged into GET /healthz; a
-   * non-empty `problems` array (health.ts) makes it answer 503.
-   */
-  health(): Promise<Record<string, unknown>>
-  /**
-   * More /api/v1 routes from other modules (alerts, rules, ...), registered inside the
-   * authenticated scope: paths are relative to /api/v1 ('/alerts'), every route must declare
-   * `config: { roles: [...] }`, and handlers read the caller with `userOf(request)`.
-   */
-  plugins?: Array<FastifyPluginAsync>
-  /** Current risk level per elder (the alerts module); every elder is green without it. */
-  riskLevels?(tenantId: string, elderIds: readonly string[]): Promise<Map<string, RiskLevel>>
-  /** Called after any venue change (the rule engine rebuilds its spatial index). */
-  onVenuesChanged?(tenantId: string): void | Promise<void>
-  /**
-   * /api/v1 routes outside the bearer-token scope that authenticate otherwise (signed police
-   * receipts); each must check its own credentials.
-   */
-  publicPlugins?: Array<FastifyPluginAsync>
-  /** Routes at the root (the operator board's static files), registered last. */
-  rootPlugins?: Array<FastifyPluginAsync>
-  /** Called after an elder is changed or deleted (the rule engine re-reads elder profiles). */
-  /** `elderId`: the one elder created, changed or deleted (the engine re-reads that profile only). */
-  onEldersChanged?(tenantId: string, elderId?: string): void | Promise<void>
-  /** A watch-protocol device was registered: the watch port forgets a cached "unknown number". */
-  onWatchRegistered?(imei: string): void
-  /** A watch-protocol device was deleted: the watch port closes its connection and forgets it. */
-  onWatchRemoved?(imei: string): void
-}
 
 /**
  * Body-less POSTs (logout, rotate-secret) sent with `Content-Type: application/json` — as
@@ -98,7 +59,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.decorateRequest('session', null)
   // Live streams by session: what ends a session ends them (live-sessions.ts).
   app.decorate('liveSessions', createLiveSessions())
-  app.setValidatorCompiler(zodValidatorCompiler)
+  useZodSchemas(app)
   app.setErrorHandler(httpErrorHandler)
   app.setNotFoundHandler(notFoundHandler)
   acceptEmptyJsonBodies(app)
@@ -107,7 +68,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.addHook('preValidation', rejectControlCharacters)
   registerHttpMetrics(app, deps.metrics)
   // Docs first: @fastify/swagger collects routes through an onRoute hook.
-  if (deps.config.EG_DOCS) await registerDocs(app)
+  if (deps.config.EG_DOCS) await registerDocs(app, deps.config)
 
   await app.register(opsRoutes(deps))
   const throttle = new LoginThrottle({

@@ -52,7 +52,8 @@ export function ingestErrorBody(code: ErrorCode, rejected: readonly MessageRejec
 }
 
 export interface IngestAnswer {
-  status: number
+  /** 202, or the catalogue status of PAYLOAD_REFUSED (400) or PAYLOAD_TOO_LARGE (413). */
+  status: 202 | (typeof errorCatalogue)['PAYLOAD_REFUSED' | 'PAYLOAD_TOO_LARGE']['status']
   body: IngestErrorBody | { accepted: true; rejected?: MessageRejection[]; rejectedCount?: number }
   /** For the metric: named before sending, as the response may finish within send(). */
   outcome: IngestOutcome

@@ -3,13 +3,15 @@ import { z } from 'zod'
 import type { AuthThrottleOptions, DeviceChannel, DeviceIdentity, MessageOutcome } from '../broker/index'
 import { AuthThrottle } from '../broker/throttle'
 import { authThrottledCounter } from '../broker/throttle-metrics'
-import { EgError } from '../errors'
+import { EgError, type ErrorCode } from '../errors'
 import { httpErrorHandler } from '../http/error-handler'
-import { zodValidatorCompiler } from '../http/zod-provider'
+import { security } from '../http/schemas/security'
+import { RETRY_AFTER, withHeaders } from '../http/schemas/responses'
+import { useZodSchemas } from '../http/zod-provider'
 import type { Metrics } from '../metrics'
 import type { DeviceAuthenticator } from '../registry/device-auth'
 import { answerOf, ingestErrorBody, outcomeOfStatus, type IngestOutcome } from './http-ingest-answers'
-import { createIngestAuthentication } from './http-ingest-auth'
+import { DEVICE_REALM, createIngestAuthentication } from './http-ingest-auth'
 import type { DeviceIntake } from './device-intake'
 
 /**
@@ -67,6 +69,67 @@ const ingestParams = z.object({
   '*': z.enum(CHANNELS).describe('the channel: the topic under eg/v1/<deviceId>/'),
 })
 
+/** One refused element of a message (the intake's MessageRejection): reason codes of eg_messages_rejected_total. */
+const rejection = z.object({ reason: z.string(), message: z.string(), index: z.number().int().optional().describe('the element of an array payload') })
+
+/** The API's error body (http/error-handler.ts), with `details` when the payload was at fault (http-ingest-answers.ts). */
+function ingestError(codes: readonly [ErrorCode, ...ErrorCode[]], description: string) {
+  return z
+    .object({
+      error: z.object({
+        code: z.enum(codes),
+        message: z.string(),
+        details: z.array(rejection).optional(),
+        fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      }),
+    })
+    .meta({ description })
+}
+
+const ingestSchema = {
+  operationId: 'ingestDeviceMessage',
+  summary: 'A vendor cloud posts one device message (the MQTT payload of eg/v1/<deviceId>/<channel>); 202 once durable',
+  tags: ['ingest'],
+  security: security.deviceBasic,
+  // The channel is checked (404) before the credentials, in onRequest.
+  params: ingestParams,
+  docs: {
+    url: '/api/v1/ingest/:deviceId/:channel',
+    params: z.object({
+      deviceId: z.string().describe('the device id, the same as the Basic user name'),
+      channel: z.enum(CHANNELS).describe('the topic under eg/v1/<deviceId>/: `cmd/ack` is two path segments (or one, %2F-encoded)'),
+    }),
+    body: {
+      schema: z.unknown(),
+      contentTypes: ['application/json', 'text/plain'],
+      description: 'exactly the MQTT payload: one reading or an array (up to 5,000), one event or an array, `online`/`offline`, or a command ack',
+    },
+  },
+  response: {
+    202: z
+      .object({
+        accepted: z.literal(true),
+        rejected: z.array(rejection).optional().describe('elements dead-lettered (the first 100); the others are stored: do not resend'),
+        rejectedCount: z.number().int().optional(),
+      })
+      .meta({ description: 'durable: the rows are committed' }),
+    400: ingestError(
+      ['PAYLOAD_REFUSED', 'VALIDATION_FAILED'],
+      'PAYLOAD_REFUSED: nothing in the payload was valid (dead-lettered; `details` says why); VALIDATION_FAILED: an unreadable request',
+    ),
+    401: withHeaders(ingestError(['BAD_DEVICE_CREDENTIALS'], 'BAD_DEVICE_CREDENTIALS: missing, malformed or wrong credentials'), {
+      'WWW-Authenticate': { description: DEVICE_REALM },
+    }),
+    403: ingestError(['DEVICE_MISMATCH'], 'DEVICE_MISMATCH: the secret of another device than the path names'),
+    404: ingestError(['NOT_FOUND'], 'NOT_FOUND: a channel other than telemetry, event, status, cmd/ack'),
+    413: ingestError(['PAYLOAD_TOO_LARGE'], 'PAYLOAD_TOO_LARGE: over EG_PAYLOAD_MAX_BYTES, or too many elements (`details`)'),
+    415: ingestError(['VALIDATION_FAILED'], 'VALIDATION_FAILED: a body that is neither application/json nor text/plain'),
+    429: withHeaders(ingestError(['TOO_MANY_ATTEMPTS'], 'TOO_MANY_ATTEMPTS: this id from this address failed too often'), RETRY_AFTER),
+    500: ingestError(['INTERNAL'], 'INTERNAL: internal error'),
+    503: withHeaders(ingestError(['STORAGE_UNAVAILABLE'], 'STORAGE_UNAVAILABLE: not known to be stored; send it again later'), RETRY_AFTER),
+  },
+}
+
 interface IngestTarget {
   channel: DeviceChannel
   device?: DeviceIdentity
@@ -93,8 +156,8 @@ export function httpIngestRoutes(opts: HttpIngestOptions): FastifyPluginAsync {
   const outcomes = new WeakMap<FastifyRequest, IngestOutcome>()
 
   return async (app) => {
-    // Its own, as the app sets it too: the plugin does not depend on where it is registered.
-    app.setValidatorCompiler(zodValidatorCompiler)
+    // Its own, as the app sets them too: the plugin does not depend on where it is registered.
+    useZodSchemas(app)
     // The body is the MQTT payload: bytes, handed to the intake unparsed (it parses and
     // validates, and dead-letters the original bytes). Bare `online`/`offline` is a valid
     // status payload, so text/plain is as welcome as application/json.
@@ -119,13 +182,7 @@ export function httpIngestRoutes(opts: HttpIngestOptions): FastifyPluginAsync {
       '/ingest/:deviceId/*',
       {
         bodyLimit: maxPayloadBytes,
-        schema: {
-          // For the docs: the channel is checked (404) before the credentials, in onRequest.
-          params: ingestParams,
-          tags: ['ingest'],
-          security: [],
-          description: 'A vendor cloud posts one device message (the MQTT payload of eg/v1/<deviceId>/<channel>) with HTTP Basic deviceId:secret; 202 once durable',
-        },
+        schema: ingestSchema,
         // Before the body is read: no credentials, no buffering of a payload.
         onRequest: async (request, reply) => {
           const { deviceId, '*': channelPath } = request.params as { deviceId: string; '*': string }

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { EgError } from '../errors'
 import { STAFF, userOf } from '../http/auth'
 import { idParams } from '../http/pagination'
+import { bearerErrors, timestamp } from '../http/schemas/responses'
 import type { ZodTypeProvider } from '../http/zod-provider'
 import { elderExists } from '../registry/elder-store'
 import type { DeadLetterStore } from '../storage/dead-letters'
@@ -35,12 +36,80 @@ const deadLetterQuery = z.object({
   deviceId: z.string().max(128).optional(),
 })
 
+const stored = { tenantId: z.string(), elderId: z.string(), deviceId: z.string(), ts: z.number().describe('event time, epoch ms') }
+
+/** Stored readings (telemetry-queries.ts readingFromRow): a field the device did not send is absent. */
+const readingView = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('watch'),
+    ...stored,
+    lat: z.number().optional(),
+    lon: z.number().optional(),
+    acc: z.number().optional(),
+    src: z.string().optional(),
+    hr: z.number().optional(),
+    steps: z.number().optional(),
+    bat: z.number().optional(),
+    worn: z.boolean().optional(),
+    spo2: z.number().optional(),
+    sys: z.number().optional(),
+    dia: z.number().optional(),
+    temp: z.number().optional(),
+  }),
+  z.object({
+    kind: z.literal('camera'),
+    ...stored,
+    presence: z.boolean().optional(),
+    persons: z.number().optional(),
+    strangers: z.number().optional(),
+    motion: z.boolean().optional(),
+  }),
+])
+
+const eventView = z.object({
+  kind: z.literal('event'),
+  ...stored,
+  deviceKind: z.enum(['watch', 'camera']),
+  type: z.string().describe('sos, fall, removed, worn, door_open, door_close, low_battery, power_off'),
+  detail: z.record(z.string(), z.unknown()).optional(),
+})
+
+const telemetryView = z.object({ elderId: z.string(), from: timestamp, to: timestamp, items: z.array(readingView), events: z.array(eventView) })
+
+/** A dead letter (storage/dead-letters.ts): a payload the intake refused, and why. */
+const deadLetterView = z.object({
+  id: z.number(),
+  receivedAt: z.number().describe('epoch ms'),
+  tenantId: z.string().optional(),
+  deviceId: z.string().optional(),
+  channel: z.string(),
+  reason: z.string().describe('the reason code of eg_messages_rejected_total'),
+  message: z.string(),
+  payload: z.string().describe('the start of the payload as received'),
+})
+
+const telemetrySchema = {
+  operationId: 'getElderTelemetry',
+  summary: "An elder's stored readings (`items`) and events, oldest first (default the last 24 h)",
+  tags: ['telemetry'],
+  params: idParams,
+  querystring: telemetryQuery,
+  response: { 200: telemetryView, ...bearerErrors('NOT_FOUND') },
+}
+const deadLettersSchema = {
+  operationId: 'listDeadLetters',
+  summary: 'Payloads the intake refused, newest first',
+  tags: ['devices'],
+  querystring: deadLetterQuery,
+  response: { 200: z.object({ items: z.array(deadLetterView) }), ...bearerErrors() },
+}
+
 export function telemetryRoutes(deps: { db: Db; deadLetters: DeadLetterStore }): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     app.get(
       '/elders/:id/telemetry',
-      { config: { roles: STAFF }, schema: { params: idParams, querystring: telemetryQuery, tags: ['telemetry'] } },
+      { config: { roles: STAFF }, schema: telemetrySchema },
       async (request) => {
         const user = userOf(request)
         const elderId = request.params.id
@@ -50,7 +119,7 @@ export function telemetryRoutes(deps: { db: Db; deadLetters: DeadLetterStore }):
         return { elderId, from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), items: readings, events }
       },
     )
-    app.get('/dead-letters', { config: { roles: STAFF }, schema: { querystring: deadLetterQuery, tags: ['devices'] } }, async (request) => {
+    app.get('/dead-letters', { config: { roles: STAFF }, schema: deadLettersSchema }, async (request) => {
       const user = userOf(request)
       await deps.deadLetters.flush()
       return { items: await deps.deadLetters.list({ ...request.query, tenantId: user.tenantId }) }

@@ -3,11 +3,14 @@ import { z } from 'zod'
 import { appendChange, type Change } from '../stream/change-log-store'
 import { EgError } from '../errors'
 import { idParams } from '../http/pagination'
-import { issuesToFields, type ZodTypeProvider } from '../http/zod-provider'
+import { security } from '../http/schemas/security'
+import { bodyErrors, errorResponses } from '../http/schemas/responses'
+import { issuesToFields, useZodSchemas, type ZodTypeProvider } from '../http/zod-provider'
 import type { Logger } from '../logger'
 import type { Db } from '../storage/db'
 import { findSigningTarget } from './delivery-store'
 import { findNoticeForReceipt, recordReceipt } from './notice-store'
+import { noticeStatus, receiptView } from './notice-routes'
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyNoticeSignature } from './signature'
 
 /**
@@ -35,6 +38,26 @@ export interface NoticeReceiptDeps {
 /** A receipt is a few hundred bytes; nothing larger is read before the signature is checked. */
 const RECEIPT_BODY_LIMIT = 16 * 1024
 
+const receiptSchema = {
+  operationId: 'postNoticeReceipt',
+  summary: 'A station (or family webhook) answers a notice: received, accepted or closed, with its case number',
+  tags: ['notices'],
+  security: security.noticeSignature,
+  params: idParams,
+  docs: {
+    body: {
+      schema: receiptBody,
+      contentTypes: ['application/json'],
+      description: "signed over these exact bytes with the notice's secret (see the security scheme); read only once the signature holds",
+    },
+  },
+  response: {
+    200: z.object({ id: z.string(), status: noticeStatus.describe('receipted'), receipt: receiptView.nullable() }).meta({ description: 'recorded' }),
+    ...errorResponses(['VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'INTERNAL', 'STORAGE_UNAVAILABLE']),
+    413: bodyErrors[413],
+  },
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name.toLowerCase()]
   return Array.isArray(value) ? value[0] : value
@@ -43,11 +66,13 @@ function header(request: FastifyRequest, name: string): string | undefined {
 export function noticeReceiptRoutes(deps: NoticeReceiptDeps): FastifyPluginAsync {
   const clock = deps.clock ?? Date.now
   return async (plain) => {
+    // Its own, as the app sets them too: the plugin does not depend on where it is registered.
+    useZodSchemas(plain)
     plain.removeAllContentTypeParsers()
     plain.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: RECEIPT_BODY_LIMIT }, (_request, body, done) => done(null, body))
     const app = plain.withTypeProvider<ZodTypeProvider>()
 
-    app.post('/notices/:id/receipt', { schema: { params: idParams, tags: ['notices'] } }, async (request) => {
+    app.post('/notices/:id/receipt', { schema: receiptSchema }, async (request) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
       const notice = await findNoticeForReceipt(deps.db, request.params.id)
       if (notice === null) throw new EgError('NOT_FOUND', 'notice not found')

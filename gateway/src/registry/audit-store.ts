@@ -18,6 +18,9 @@ export interface AuditEntry {
 export interface AuditRecord extends AuditEntry {
   id: number
   at: Date
+  /** Read back, both columns are there: null when not given. */
+  target: string | null
+  detail: Record<string, unknown> | null
 }
 
 export async function recordAudit(q: Queryable, entry: AuditEntry): Promise<void> {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { STAFF, userOf } from '../http/auth'
+import { bearerErrors } from '../http/schemas/responses'
 import type { ZodTypeProvider } from '../http/zod-provider'
 import type { Db } from '../storage/db'
 import { alertReport, type AlertReport } from './alert-report'
@@ -34,6 +35,53 @@ const reportQuery = z.object({
 
 export const CSV_HEADER = ['bucket', 'rule', 'level', 'area', 'disposition', 'count'] as const
 
+const counts = z.record(z.string(), z.number())
+
+/** The report as JSON (alert-report.ts AlertReport): the board's Reports page reads exactly this. */
+const alertReportView = z.object({
+  period: z.enum(reportPeriods),
+  from: z.string().describe('first local date, YYYY-MM-DD'),
+  to: z.string().describe('last local date, YYYY-MM-DD'),
+  timeZone: z.string(),
+  rows: z.array(
+    z.object({
+      bucket: z.string().describe('the local day, or the Monday of the ISO week'),
+      rule: z.string(),
+      level: z.string(),
+      area: z.string().nullable().describe('null for elders without an area ("—" in the totals)'),
+      disposition: z.string().nullable().describe('null while unresolved ("unresolved" in the totals)'),
+      count: z.number().int(),
+    }),
+  ),
+  totals: z.object({ total: z.number().int(), byRule: counts, byLevel: counts, byArea: counts, byDisposition: counts }),
+  sla: z.object({
+    targetMinutes: z.number(),
+    acknowledged: z.number().int(),
+    withinTarget: z.number().int(),
+    breached: z.number().int(),
+    unacknowledged: z.number().int(),
+    medianAckMinutes: z.number().nullable(),
+    p90AckMinutes: z.number().nullable(),
+  }),
+})
+
+const reportSchema = {
+  operationId: 'getAlertReport',
+  summary: 'The alert report per day or week: JSON, or CSV with `format=csv` or `Accept: text/csv`',
+  tags: ['reports'],
+  querystring: reportQuery,
+  response: {
+    200: {
+      description: 'the report',
+      content: {
+        'application/json': { schema: alertReportView },
+        'text/csv': { schema: z.string().describe(`UTF-8 with a BOM; columns ${CSV_HEADER.join(',')}; sent as an attachment`) },
+      },
+    },
+    ...bearerErrors(),
+  },
+}
+
 function reportCsv(report: AlertReport): string {
   return toCsv(
     CSV_HEADER,
@@ -46,7 +94,7 @@ export function reportRoutes(deps: ReportRouteDeps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
 
-    app.get('/reports/alerts', { config: { roles: STAFF }, schema: { querystring: reportQuery, tags: ['reports'] } }, async (request, reply) => {
+    app.get('/reports/alerts', { config: { roles: STAFF }, schema: reportSchema }, async (request, reply) => {
       const q = request.query
       const range = resolveRange(q, deps.timeZone, now())
       const report = await alertReport(deps.db, userOf(request).tenantId, range, deps.slaTargetMs)

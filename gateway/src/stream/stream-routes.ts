@@ -3,6 +3,8 @@ import { z } from 'zod'
 import { latestSeq } from './change-log-store'
 import { EgError } from '../errors'
 import { ALL_ROLES, bearerToken, userOf } from '../http/auth'
+import { security } from '../http/schemas/security'
+import { bearerErrors } from '../http/schemas/responses'
 import type { ZodTypeProvider } from '../http/zod-provider'
 import type { Logger } from '../logger'
 import { hashToken } from '../registry/secrets'
@@ -53,6 +55,23 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 }
 
+const streamSchema = {
+  operationId: 'streamChanges',
+  summary: 'Live changes (Server-Sent Events): alert, notice, voice and device changes; resume with Last-Event-ID or ?since=',
+  tags: ['alerts'],
+  security: security.bearerOrQueryToken,
+  querystring: streamQuery,
+  response: {
+    200: {
+      description:
+        'the stream: `event: hello` first, then `id: <seq>` / `event: alert|notice|voice|device` / `data: <the change as JSON>`; ' +
+        '`event: reset` when the log no longer holds what was missed',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    ...bearerErrors(),
+  },
+}
+
 /** Reconnect delay the browser's EventSource uses after a drop (ms). */
 const RETRY_MS = 3_000
 
@@ -86,7 +105,7 @@ export function streamRoutes(deps: StreamDeps): FastifyPluginAsync {
 
     app.get(
       '/stream',
-      { config: { roles: ALL_ROLES }, schema: { querystring: streamQuery, tags: ['alerts'], summary: 'Live changes (Server-Sent Events)' } },
+      { config: { roles: ALL_ROLES }, schema: streamSchema },
       async (request, reply) => {
         const user = userOf(request)
         const resumeFrom = lastEventId(request.headers['last-event-id']) ?? request.query.since

@@ -5,6 +5,7 @@ import type { Change } from '../stream/change-log-store'
 import { EgError } from '../errors'
 import { STAFF, auditBy, userOf } from '../http/auth'
 import { idParams, pageQuery } from '../http/pagination'
+import { bearerErrors, bodyErrors, page, timestamp } from '../http/schemas/responses'
 import type { ZodTypeProvider } from '../http/zod-provider'
 import { recordAudit } from '../registry/audit-store'
 import type { Db } from '../storage/db'
@@ -45,6 +46,46 @@ const promptQuery = pageQuery.extend({
   status: z.enum(voicePromptStatuses).optional(),
 })
 
+/** A voice prompt with its delivery status (voice-store.ts VoicePrompt, without the tenant). */
+const promptSchema = z.object({
+  id: z.string(),
+  elderId: z.string(),
+  deviceId: z.string(),
+  alertId: z.string().nullable(),
+  origin: z.enum(['alert', 'operator']),
+  requestedBy: z.string().nullable(),
+  text: z.string(),
+  lang: z.string(),
+  priority: z.enum(['normal', 'high']),
+  status: z.enum(voicePromptStatuses),
+  expiresAt: timestamp,
+  createdAt: timestamp,
+  sentAt: timestamp.nullable(),
+  sendCount: z.number().int(),
+  ackedAt: timestamp.nullable(),
+  updatedAt: timestamp,
+})
+
+const sendSchema = {
+  operationId: 'sendVoicePrompt',
+  summary: "An operator's voice prompt to a device (喊话): queued, delivered by the dispatcher",
+  tags: ['voice'],
+  params: idParams,
+  body: voiceBody,
+  response: {
+    202: z.object({ commandId: z.string().optional().describe("the prompt's id: its delivery shows in GET /voice-prompts") }).meta({ description: 'queued' }),
+    ...bearerErrors('NOT_FOUND'),
+    ...bodyErrors,
+  },
+}
+const listSchema = {
+  operationId: 'listVoicePrompts',
+  summary: 'Voice prompts with their delivery status, newest first',
+  tags: ['voice'],
+  querystring: promptQuery,
+  response: { 200: page(promptSchema), ...bearerErrors() },
+}
+
 export function voiceRoutes(deps: VoiceRouteDeps): FastifyPluginAsync {
   const ttlMs = deps.ttlMs ?? DEFAULT_VOICE_TTL_MS
   const clock = deps.clock ?? Date.now
@@ -54,7 +95,7 @@ export function voiceRoutes(deps: VoiceRouteDeps): FastifyPluginAsync {
     const config = { roles: STAFF }
 
     // Operator prompts are deliberate: they are not counted against the alert rate limit.
-    app.post('/devices/:id/voice', { config, schema: { params: idParams, body: voiceBody, tags: ['voice'] } }, async (request, reply) => {
+    app.post('/devices/:id/voice', { config, schema: sendSchema }, async (request, reply) => {
       const actor = userOf(request)
       const deviceId = request.params.id
       const { text, priority } = request.body
@@ -86,7 +127,7 @@ export function voiceRoutes(deps: VoiceRouteDeps): FastifyPluginAsync {
       return reply.status(202).send({ commandId: changes[0]?.entityId })
     })
 
-    app.get('/voice-prompts', { config, schema: { querystring: promptQuery, tags: ['voice'] } }, async (request) => {
+    app.get('/voice-prompts', { config, schema: listSchema }, async (request) => {
       const q = request.query
       const page = await listPrompts(deps.db, { tenantId: userOf(request).tenantId, ...q })
       return { items: page.items.map(promptView), total: page.total, limit: q.limit, offset: q.offset }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import type { ClusterAccess } from '../../broker-external/cluster-access.js'
+import { security } from '../schemas/security.js'
 import { denied, judge, type Judgement, type JudgeDeps } from './judge.js'
 import { prepareBrokerScope } from './request.js'
 
@@ -18,6 +19,25 @@ const id = z.string().max(256)
 const authnFields = z.object({ clientid: id.optional(), username: id.optional(), password: z.string().max(1024).optional() })
 const authzFields = z.object({ clientid: id.optional(), username: id.optional(), topic: z.string().min(1).max(65_535), action: z.enum(['publish', 'subscribe']) })
 
+const verdict = z.enum(['allow', 'deny', 'ignore'])
+const authnAnswer = z.object({ result: verdict, is_superuser: z.boolean() }).meta({ description: 'the verdict: deny for a missing secret or an unreadable request too' })
+const authzAnswer = z.object({ result: verdict }).meta({ description: 'the verdict: deny for a missing secret or an unreadable request too' })
+
+/** The route's schema for one method: GET carries the fields in the query, POST in a JSON or form body. */
+function emqxSchema(method: 'GET' | 'POST', what: 'authenticate' | 'authorize', fields: z.ZodObject, answer: z.ZodType) {
+  return {
+    operationId: `emqx${what === 'authenticate' ? 'Authenticate' : 'Authorize'}${method === 'GET' ? 'Get' : 'Post'}`,
+    summary: `EMQX 5 HTTP ${what === 'authenticate' ? 'authentication' : 'authorization'} backend: always 200 with the verdict`,
+    tags: ['broker'],
+    security: security.brokerSecret,
+    docs:
+      method === 'GET'
+        ? { querystring: fields }
+        : { body: { schema: fields, contentTypes: ['application/json', 'application/x-www-form-urlencoded'] } },
+    response: { 200: answer },
+  }
+}
+
 export function emqxRoutes(deps: JudgeDeps & { access: ClusterAccess }): FastifyPluginAsync {
   const { access } = deps
   return async (app) => {
@@ -26,21 +46,21 @@ export function emqxRoutes(deps: JudgeDeps & { access: ClusterAccess }): Fastify
     prepareBrokerScope(app, (request, reply, problem) =>
       (request.url.split('?')[0] ?? '').endsWith('/authz') ? answerAuthz(reply, denied(problem)) : answerAuthn(reply, denied(problem)),
     )
-    const schema = (description: string) => ({ tags: ['broker'], security: [], description })
+    for (const method of ['GET', 'POST'] as const) {
+      app.route({
+        method,
+        url: '/broker/emqx/authn',
+        schema: emqxSchema(method, 'authenticate', authnFields, authnAnswer),
+        handler: async (request, reply) => answerAuthn(reply, await judge(request, deps, authnFields, (c) => access.authenticate(c))),
+      })
 
-    app.route({
-      method: ['GET', 'POST'],
-      url: '/broker/emqx/authn',
-      schema: schema('EMQX 5 HTTP authentication backend: always 200 {result: allow|deny|ignore, is_superuser}'),
-      handler: async (request, reply) => answerAuthn(reply, await judge(request, deps, authnFields, (c) => access.authenticate(c))),
-    })
-
-    app.route({
-      method: ['GET', 'POST'],
-      url: '/broker/emqx/authz',
-      schema: schema('EMQX 5 HTTP authorization backend: always 200 {result: allow|deny|ignore}'),
-      handler: async (request, reply) =>
-        answerAuthz(reply, await judge(request, deps, authzFields, ({ action, ...client }) => access.authorize(client, [action === 'publish' ? 'write' : 'subscribe']))),
-    })
+      app.route({
+        method,
+        url: '/broker/emqx/authz',
+        schema: emqxSchema(method, 'authorize', authzFields, authzAnswer),
+        handler: async (request, reply) =>
+          answerAuthz(reply, await judge(request, deps, authzFields, ({ action, ...client }) => access.authorize(client, [action === 'publish' ? 'write' : 'subscribe']))),
+      })
+    }
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Access, ClusterAccess } from '../../broker-external/cluster-access.js'
+import { security } from '../schemas/security.js'
 import { denied, judge, type Judgement, type JudgeDeps } from './judge.js'
 import { prepareBrokerScope, responseMode } from './request.js'
 
@@ -24,6 +25,37 @@ const superuserFields = z.object({ username: id })
 const aclFields = z.object({ username: id, clientid: id.optional(), topic: z.string().min(1).max(65_535), acc: z.enum(['1', '2', '3', '4']) })
 const accessOfAcc: Record<'1' | '2' | '3' | '4', Access[]> = { '1': ['read'], '2': ['write'], '3': ['read', 'write'], '4': ['subscribe'] }
 
+/** `?response_mode=text`: the answer as go-auth's text mode reads it. */
+const responseModeQuery = z.object({ response_mode: z.enum(['text']).optional().describe('answer `ok` / the reason as text/plain instead of JSON') })
+
+const goAuthResponses = {
+  200: {
+    description: 'allow',
+    content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) }, 'text/plain': { schema: z.literal('ok') } },
+  },
+  403: {
+    description: 'deny: not allowed, not ours, no shared secret, or an unreadable request',
+    content: { 'application/json': { schema: z.object({ ok: z.literal(false), error: z.string() }) }, 'text/plain': { schema: z.string() } },
+  },
+}
+
+const METHODS = ['GET', 'POST', 'PUT'] as const
+
+function goAuthSchema(method: (typeof METHODS)[number], url: string, fields: z.ZodObject) {
+  const name = url.slice(url.lastIndexOf('/') + 1)
+  return {
+    operationId: `mosquitto${name[0]?.toUpperCase() ?? ''}${name.slice(1)}${method[0]}${method.slice(1).toLowerCase()}`,
+    summary: `mosquitto-go-auth http backend, ${name} check: 200 to allow, 403 to deny`,
+    tags: ['broker'],
+    security: security.brokerSecret,
+    docs:
+      method === 'GET'
+        ? { querystring: fields.extend(responseModeQuery.shape) }
+        : { querystring: responseModeQuery, body: { schema: fields, contentTypes: ['application/json', 'application/x-www-form-urlencoded'] } },
+    response: goAuthResponses,
+  }
+}
+
 function answer(request: FastifyRequest, reply: FastifyReply, j: Judgement): FastifyReply {
   const text = responseMode(request) === 'text'
   if (j.verdict === 'allow') return text ? reply.code(200).type('text/plain').send('ok') : reply.code(200).send({ ok: true })
@@ -36,13 +68,16 @@ export function mosquittoRoutes(deps: JudgeDeps & { access: ClusterAccess }): Fa
   return async (app) => {
     prepareBrokerScope(app, (request, reply, problem) => answer(request, reply, denied(problem)))
     // go-auth's http_method may be POST (default), PUT or GET (with the JSON body on a GET).
-    const route = <S extends z.ZodType>(url: string, fields: S, decide: Parameters<typeof judge<S>>[3]) =>
-      app.route({
-        method: ['GET', 'POST', 'PUT'],
-        url,
-        schema: { tags: ['broker'], security: [], description: 'mosquitto-go-auth http backend: 200 {ok: true} (or "ok") to allow, 403 to deny' },
-        handler: async (request, reply) => answer(request, reply, await judge(request, deps, fields, decide)),
-      })
+    const route = <S extends z.ZodObject>(url: string, fields: S, decide: Parameters<typeof judge<S>>[3]) => {
+      for (const method of METHODS) {
+        app.route({
+          method,
+          url,
+          schema: goAuthSchema(method, url, fields),
+          handler: async (request, reply) => answer(request, reply, await judge(request, deps, fields, decide)),
+        })
+      }
+    }
 
     route('/broker/mosquitto/user', userFields, (c) => access.authenticate(c))
     route('/broker/mosquitto/superuser', superuserFields, async ({ username }) =>

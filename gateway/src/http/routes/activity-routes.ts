@@ -8,6 +8,7 @@ import type { Db } from '../../storage/db.js'
 import { lastPositions } from '../../storage/position-queries.js'
 import { STAFF, userOf } from '../auth.js'
 import { idParams } from '../pagination.js'
+import { bearerErrors, timestamp } from '../schemas/responses.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 /**
@@ -50,18 +51,79 @@ const positionsQuery = z
   .transform((q) => ({ since: q.since === undefined ? Date.now() - DAY_MS : toMs(q.since) }))
   .refine((q) => q.since >= Date.now() - MAX_POSITION_AGE_MS, { message: 'since may go back at most 7 days', path: ['since'] })
 
+const positionsView = z.object({
+  since: timestamp,
+  items: z.array(
+    z.object({
+      elderId: z.string(),
+      lat: z.number(),
+      lon: z.number(),
+      acc: z.number().nullable().describe('horizontal accuracy in metres, when the device sent it'),
+      src: z.string().nullable(),
+      ts: z.number().describe('event time, epoch ms'),
+      at: timestamp,
+    }),
+  ),
+})
+
+const activityView = z.object({
+  elderId: z.string(),
+  from: timestamp,
+  to: timestamp,
+  hours: z.array(
+    z.object({
+      at: timestamp.describe('start of the hour'),
+      readings: z.number(),
+      steps: z.number().nullable().describe("the hour's max − min of the cumulative step counter"),
+      hrMean: z.number().nullable(),
+      hrMin: z.number().nullable(),
+      hrMax: z.number().nullable(),
+      fixes: z.number().describe('readings carrying a position'),
+    }),
+  ),
+})
+
+const dailyView = z.object({
+  from: z.string().describe('YYYY-MM-DD'),
+  to: z.string().describe('YYYY-MM-DD'),
+  days: z.array(z.object({ day: z.string().describe('UTC day, YYYY-MM-DD'), rule: z.string(), level: z.string(), count: z.number() })),
+})
+
 export function activityRoutes(deps: { db: Db }): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: STAFF }
 
     // Every elder's last fix since `since` (default 24 h): the map draws where elders are.
-    app.get('/positions', { config, schema: { querystring: positionsQuery, tags: ['elders'] } }, async (request) => {
+    const positionsSchema = {
+      operationId: 'listPositions',
+      summary: "Every elder's newest stored fix since `since` (default 24 h ago)",
+      tags: ['elders'],
+      querystring: positionsQuery,
+      response: { 200: positionsView, ...bearerErrors() },
+    }
+    const activitySchema = {
+      operationId: 'getElderActivity',
+      summary: "An elder's activity per hour (default the last 24 h, at most 31 days)",
+      tags: ['elders'],
+      params: idParams,
+      querystring: activityQuery,
+      response: { 200: activityView, ...bearerErrors('NOT_FOUND') },
+    }
+    const dailySchema = {
+      operationId: 'listAlertDailyCounts',
+      summary: 'Alerts raised per UTC day, rule and level (default the last 7 days)',
+      tags: ['alerts'],
+      querystring: dailyQuery,
+      response: { 200: dailyView, ...bearerErrors() },
+    }
+
+    app.get('/positions', { config, schema: positionsSchema }, async (request) => {
       const items = await lastPositions(deps.db, userOf(request).tenantId, request.query.since)
       return { since: new Date(request.query.since).toISOString(), items: items.map((p) => ({ ...p, at: new Date(p.ts).toISOString() })) }
     })
 
-    app.get('/elders/:id/activity', { config, schema: { params: idParams, querystring: activityQuery, tags: ['elders'] } }, async (request) => {
+    app.get('/elders/:id/activity', { config, schema: activitySchema }, async (request) => {
       const tenantId = userOf(request).tenantId
       const elderId = request.params.id
       if (!(await elderExists(deps.db, tenantId, elderId))) throw new EgError('NOT_FOUND', 'elder not found')
@@ -83,7 +145,7 @@ export function activityRoutes(deps: { db: Db }): FastifyPluginAsync {
       }
     })
 
-    app.get('/alerts/daily', { config, schema: { querystring: dailyQuery, tags: ['alerts'] } }, async (request) => {
+    app.get('/alerts/daily', { config, schema: dailySchema }, async (request) => {
       const tenantId = userOf(request).tenantId
       return { from: request.query.from, to: request.query.to, days: await alertDailyCounts(deps.db, tenantId, request.query.from, request.query.to) }
     })

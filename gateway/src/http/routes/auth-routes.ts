@@ -6,10 +6,13 @@ import { recordAudit } from '../../registry/audit-store.js'
 import { DUMMY_PASSWORD_HASH, checkPassword, generateToken, hashToken } from '../../registry/secrets.js'
 import { deleteExpiredTokens, deleteToken, insertToken } from '../../registry/token-store.js'
 import { findUserForLogin, getUser } from '../../registry/user-store.js'
-import type { HttpDeps } from '../app.js'
+import type { HttpDeps } from '../deps.js'
 import { ALL_ROLES, auditBy, bearerToken, userOf } from '../auth.js'
 import type { LoginThrottle } from '../login-throttle.js'
 import { rehashAtLogin } from '../password-rehash.js'
+import { security } from '../schemas/security.js'
+import { loginView, profileView } from '../schemas/user-schemas.js'
+import { RETRY_AFTER, bearerErrors, bodyErrors, errorResponses, noContent, withHeaders } from '../schemas/responses.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 const loginBody = z.object({
@@ -18,13 +21,29 @@ const loginBody = z.object({
   password: z.string().min(1).max(1024),
 })
 
+const loginErrors = errorResponses(['VALIDATION_FAILED', 'BAD_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'INTERNAL', 'STORAGE_UNAVAILABLE'])
+
+const loginSchema = {
+  operationId: 'login',
+  summary: 'Sign in: a bearer token for the other routes',
+  tags: ['auth'],
+  security: security.none,
+  body: loginBody,
+  response: {
+    200: loginView.meta({ description: 'signed in' }),
+    ...loginErrors,
+    429: withHeaders(loginErrors[429], RETRY_AFTER),
+    ...bodyErrors,
+  },
+}
+
 /** POST /api/v1/auth/login — the one unauthenticated /api/v1 route. */
 export function loginRoutes(deps: HttpDeps, throttle: LoginThrottle): FastifyPluginAsync {
   const throttled = authThrottledCounter(deps.metrics.registry)
   return async (app) => {
     app.withTypeProvider<ZodTypeProvider>().post(
       '/auth/login',
-      { schema: { body: loginBody, security: [], tags: ['auth'] } },
+      { schema: loginSchema },
       async (request, reply) => {
         const { username, password } = request.body
         // Throttled per (address, username) and per address, never per username alone: the
@@ -65,8 +84,15 @@ export function loginRoutes(deps: HttpDeps, throttle: LoginThrottle): FastifyPlu
 
 /** Logout and the caller's own profile: any signed-in role. */
 export function sessionRoutes(deps: HttpDeps): FastifyPluginAsync {
-  return async (app) => {
-    app.post('/auth/logout', { config: { roles: ALL_ROLES }, schema: { tags: ['auth'] } }, async (request, reply) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>()
+    const logoutSchema = {
+      operationId: 'logout',
+      summary: "Sign out: the token stops working and the session's live streams end",
+      tags: ['auth'],
+      response: { 204: noContent, ...bearerErrors(), ...bodyErrors },
+    }
+    app.post('/auth/logout', { config: { roles: ALL_ROLES }, schema: logoutSchema }, async (request, reply) => {
       const user = userOf(request)
       const token = bearerToken(request)
       await deps.db.transaction(async (tx) => {
@@ -78,7 +104,8 @@ export function sessionRoutes(deps: HttpDeps): FastifyPluginAsync {
       return reply.status(204).send()
     })
 
-    app.get('/me', { config: { roles: ALL_ROLES }, schema: { tags: ['auth'] } }, async (request) => {
+    const meSchema = { operationId: 'getMe', summary: "The caller's own profile", tags: ['auth'], response: { 200: profileView, ...bearerErrors() } }
+    app.get('/me', { config: { roles: ALL_ROLES }, schema: meSchema }, async (request) => {
       const user = userOf(request)
       const record = await getUser(deps.db, user.tenantId, user.id)
       if (record === null) throw new EgError('UNAUTHENTICATED')

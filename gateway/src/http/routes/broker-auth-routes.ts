@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ClusterAccess } from '../../broker-external/cluster-access.js'
 import { emqxRoutes } from '../broker-auth/emqx-routes.js'
 import { mosquittoRoutes } from '../broker-auth/mosquitto-routes.js'
+import { useZodSchemas } from '../zod-provider.js'
 
 export { BROKER_SECRET_HEADER } from '../broker-auth/request.js'
 
@@ -27,6 +28,8 @@ export { BROKER_SECRET_HEADER } from '../broker-auth/request.js'
  */
 export function brokerAuthRoutes(deps: { access: ClusterAccess; secret: string }): FastifyPluginAsync {
   return async (app) => {
+    // Response schemas (for /docs) need the app's serializer: set here too, for a bare fastify.
+    useZodSchemas(app)
     await app.register(emqxRoutes(deps))
     await app.register(mosquittoRoutes(deps))
   }

@@ -5,11 +5,12 @@ import { recordAudit } from '../../registry/audit-store.js'
 import { deleteDevice, getDevice, insertDevice, listDevices, NO_SECRET, rotateDeviceSecret } from '../../registry/device-store.js'
 import { generateDeviceSecret, hashDeviceSecret } from '../../registry/secrets.js'
 import type { Device } from '../../registry/types.js'
-import type { HttpDeps } from '../app.js'
+import type { HttpDeps } from '../deps.js'
 import { STAFF, auditBy, userOf } from '../auth.js'
 import { idParams } from '../pagination.js'
 import { requireElder } from '../references.js'
-import { createDeviceBody, listDevicesQuery } from '../schemas/device-schemas.js'
+import { createDeviceBody, createdDeviceView, deviceDetailView, devicePage, listDevicesQuery, rotatedSecretView } from '../schemas/device-schemas.js'
+import { bearerErrors, bodyErrors, noContent } from '../schemas/responses.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 /** DESIGN §3: clientId = username = deviceId, topics under eg/v1/<deviceId>/. */
@@ -31,9 +32,45 @@ export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: STAFF }
+    const tags = ['devices']
+    const createSchema = {
+      operationId: 'createDevice',
+      summary: 'Register a device: its MQTT secret is in this answer only',
+      tags,
+      body: createDeviceBody,
+      response: { 201: createdDeviceView.meta({ description: 'created' }), ...bearerErrors('CONFLICT'), ...bodyErrors },
+    }
+    const rotateSchema = {
+      operationId: 'rotateDeviceSecret',
+      summary: "A new device secret: the old one stops working at once (409 for a watch-protocol device, which has none)",
+      tags,
+      params: idParams,
+      response: { 200: rotatedSecretView, ...bearerErrors('NOT_FOUND', 'CONFLICT'), ...bodyErrors },
+    }
+    const listSchema = {
+      operationId: 'listDevices',
+      summary: 'List devices, with their status',
+      tags,
+      querystring: listDevicesQuery,
+      response: { 200: devicePage, ...bearerErrors() },
+    }
+    const getSchema = {
+      operationId: 'getDevice',
+      summary: 'One device, with how it connects',
+      tags,
+      params: idParams,
+      response: { 200: deviceDetailView, ...bearerErrors('NOT_FOUND') },
+    }
+    const deleteSchema = {
+      operationId: 'deleteDevice',
+      summary: 'Delete a device: its secret stops working, a connected watch is closed',
+      tags,
+      params: idParams,
+      response: { 204: noContent, ...bearerErrors('NOT_FOUND'), ...bodyErrors },
+    }
 
     // The secret is in this response and the rotation response only; the database keeps a hash.
-    app.post('/devices', { config, schema: { body: createDeviceBody, tags: ['devices'] } }, async (request, reply) => {
+    app.post('/devices', { config, schema: createSchema }, async (request, reply) => {
       const actor = userOf(request)
       const body = request.body
       // DESIGN §3b: a watch-protocol device has no secret (its protocol has none) — nothing to show.
@@ -58,7 +95,7 @@ export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
       return reply.status(201).send({ ...deviceView(device), ...(secret === undefined ? {} : { secret }), ...connectionOf(device) })
     })
 
-    app.post('/devices/:id/rotate-secret', { config, schema: { params: idParams, tags: ['devices'] } }, async (request) => {
+    app.post('/devices/:id/rotate-secret', { config, schema: rotateSchema }, async (request) => {
       const actor = userOf(request)
       const secret = generateDeviceSecret()
       await deps.db.transaction(async (tx) => {
@@ -76,19 +113,19 @@ export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
       return { id: request.params.id, secret }
     })
 
-    app.get('/devices', { config, schema: { querystring: listDevicesQuery, tags: ['devices'] } }, async (request) => {
+    app.get('/devices', { config, schema: listSchema }, async (request) => {
       const { elderId, ...page } = request.query
       const result = await listDevices(deps.db, userOf(request).tenantId, { elderId }, page)
       return { ...result, items: result.items.map(deviceView) }
     })
 
-    app.get('/devices/:id', { config, schema: { params: idParams, tags: ['devices'] } }, async (request) => {
+    app.get('/devices/:id', { config, schema: getSchema }, async (request) => {
       const device = await getDevice(deps.db, userOf(request).tenantId, request.params.id)
       if (device === null) throw new EgError('NOT_FOUND', 'device not found')
       return { ...deviceView(device), ...connectionOf(device) }
     })
 
-    app.delete('/devices/:id', { config, schema: { params: idParams, tags: ['devices'] } }, async (request, reply) => {
+    app.delete('/devices/:id', { config, schema: deleteSchema }, async (request, reply) => {
       const actor = userOf(request)
       const imei = await deps.db.transaction(async (tx) => {
         const device = await getDevice(tx, actor.tenantId, request.params.id)

@@ -5,11 +5,12 @@ import { createWebhookPolicy } from '../../notices/webhook-policy.js'
 import { recordAudit } from '../../registry/audit-store.js'
 import { deleteElder, getElder, insertElder, listElders, updateElder } from '../../registry/elder-store.js'
 import { DEFAULT_NOTICE_LANGUAGE, type Elder, type RiskLevel } from '../../registry/types.js'
-import type { HttpDeps } from '../app.js'
+import type { HttpDeps } from '../deps.js'
 import { STAFF, auditBy, userOf } from '../auth.js'
 import { idParams } from '../pagination.js'
 import { requirePoliceStation } from '../references.js'
-import { createElderBody, listEldersQuery, patchElderBody } from '../schemas/elder-schemas.js'
+import { createElderBody, elderPage, elderView as elderSchema, listEldersQuery, patchElderBody } from '../schemas/elder-schemas.js'
+import { bearerErrors, bodyErrors, noContent } from '../schemas/responses.js'
 import { assertWebhookTargets, contactTargets } from '../webhook-targets.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
@@ -52,8 +53,39 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     // Police may not browse the elder registry (they see the elders of their own escalations).
     const config = { roles: STAFF }
+    const tags = ['elders']
+    const createSchema = {
+      operationId: 'createElder',
+      summary: 'Register an elder',
+      tags,
+      body: createElderBody,
+      response: { 201: elderSchema.meta({ description: 'created' }), ...bearerErrors(), ...bodyErrors },
+    }
+    const listSchema = {
+      operationId: 'listElders',
+      summary: 'List elders, with their current risk level',
+      tags,
+      querystring: listEldersQuery,
+      response: { 200: elderPage, ...bearerErrors() },
+    }
+    const getSchema = { operationId: 'getElder', summary: 'One elder', tags, params: idParams, response: { 200: elderSchema, ...bearerErrors('NOT_FOUND') } }
+    const patchSchema = {
+      operationId: 'updateElder',
+      summary: "Change an elder's profile (the rule engine re-reads it)",
+      tags,
+      params: idParams,
+      body: patchElderBody,
+      response: { 200: elderSchema, ...bearerErrors('NOT_FOUND'), ...bodyErrors },
+    }
+    const deleteSchema = {
+      operationId: 'deleteElder',
+      summary: 'Delete an elder with its devices',
+      tags,
+      params: idParams,
+      response: { 204: noContent, ...bearerErrors('NOT_FOUND'), ...bodyErrors },
+    }
 
-    app.post('/elders', { config, schema: { body: createElderBody, tags: ['elders'] } }, async (request, reply) => {
+    app.post('/elders', { config, schema: createSchema }, async (request, reply) => {
       const actor = userOf(request)
       assertWebhookTargets(webhooks, contactTargets(request.body.contacts))
       const elder = await deps.db.transaction(async (tx) => {
@@ -67,7 +99,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
       return reply.status(201).send(elderView(elder, risk.get(elder.id) ?? 'green'))
     })
 
-    app.get('/elders', { config, schema: { querystring: listEldersQuery, tags: ['elders'] } }, async (request) => {
+    app.get('/elders', { config, schema: listSchema }, async (request) => {
       const tenantId = userOf(request).tenantId
       const { area, q, ...page } = request.query
       const result = await listElders(deps.db, tenantId, { area, q }, page)
@@ -75,7 +107,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
       return { ...result, items: result.items.map((e) => elderView(e, risk.get(e.id) ?? 'green')) }
     })
 
-    app.get('/elders/:id', { config, schema: { params: idParams, tags: ['elders'] } }, async (request) => {
+    app.get('/elders/:id', { config, schema: getSchema }, async (request) => {
       const tenantId = userOf(request).tenantId
       const elder = await getElder(deps.db, tenantId, request.params.id)
       if (elder === null) throw new EgError('NOT_FOUND', 'elder not found')
@@ -83,7 +115,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
       return elderView(elder, risk.get(elder.id) ?? 'green')
     })
 
-    app.patch('/elders/:id', { config, schema: { params: idParams, body: patchElderBody, tags: ['elders'] } }, async (request) => {
+    app.patch('/elders/:id', { config, schema: patchSchema }, async (request) => {
       const actor = userOf(request)
       assertWebhookTargets(webhooks, contactTargets(request.body.contacts))
       const elder = await deps.db.transaction(async (tx) => {
@@ -99,7 +131,7 @@ export function elderRoutes(deps: HttpDeps): FastifyPluginAsync {
       return elderView(elder, risk.get(elder.id) ?? 'green')
     })
 
-    app.delete('/elders/:id', { config, schema: { params: idParams, tags: ['elders'] } }, async (request, reply) => {
+    app.delete('/elders/:id', { config, schema: deleteSchema }, async (request, reply) => {
       const actor = userOf(request)
       const { deviceIds } = await deps.db.transaction(async (tx) => {
         const result = await deleteElder(tx, actor.tenantId, request.params.id)

@@ -5,10 +5,11 @@ import { createWebhookPolicy } from '../../notices/webhook-policy.js'
 import { recordAudit } from '../../registry/audit-store.js'
 import { getPoliceStation, insertPoliceStation, listPoliceStations, updatePoliceStation } from '../../registry/police-station-store.js'
 import type { PoliceStation } from '../../registry/types.js'
-import type { HttpDeps } from '../app.js'
+import type { HttpDeps } from '../deps.js'
 import { ADMIN, STAFF, auditBy, userOf } from '../auth.js'
 import { idParams, pageQuery } from '../pagination.js'
-import { createPoliceStationBody, patchPoliceStationBody } from '../schemas/police-station-schemas.js'
+import { createPoliceStationBody, patchPoliceStationBody, policeStationPage, policeStationView } from '../schemas/police-station-schemas.js'
+import { bearerErrors, bodyErrors } from '../schemas/responses.js'
 import { assertWebhookTargets } from '../webhook-targets.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
@@ -23,8 +24,38 @@ export function policeStationRoutes(deps: HttpDeps): FastifyPluginAsync {
   const webhooks = createWebhookPolicy(deps.config.EG_WEBHOOK_ALLOW)
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
+    const tags = ['police stations']
+    const createSchema = {
+      operationId: 'createPoliceStation',
+      summary: 'Add a police station: where red alerts are sent, signed with its secret',
+      tags,
+      body: createPoliceStationBody,
+      response: { 201: policeStationView.meta({ description: 'created' }), ...bearerErrors(), ...bodyErrors },
+    }
+    const listSchema = {
+      operationId: 'listPoliceStations',
+      summary: 'List police stations',
+      tags,
+      querystring: pageQuery,
+      response: { 200: policeStationPage, ...bearerErrors() },
+    }
+    const getSchema = {
+      operationId: 'getPoliceStation',
+      summary: 'One police station',
+      tags,
+      params: idParams,
+      response: { 200: policeStationView, ...bearerErrors('NOT_FOUND') },
+    }
+    const patchSchema = {
+      operationId: 'updatePoliceStation',
+      summary: 'Change a police station',
+      tags,
+      params: idParams,
+      body: patchPoliceStationBody,
+      response: { 200: policeStationView, ...bearerErrors('NOT_FOUND'), ...bodyErrors },
+    }
 
-    app.post('/police-stations', { config: { roles: ADMIN }, schema: { body: createPoliceStationBody, tags: ['police stations'] } }, async (request, reply) => {
+    app.post('/police-stations', { config: { roles: ADMIN }, schema: createSchema }, async (request, reply) => {
       const actor = userOf(request)
       assertWebhookTargets(webhooks, [{ path: 'webhookUrl', url: request.body.webhookUrl }])
       const station = await deps.db.transaction(async (tx) => {
@@ -35,12 +66,12 @@ export function policeStationRoutes(deps: HttpDeps): FastifyPluginAsync {
       return reply.status(201).send(stationView(station))
     })
 
-    app.get('/police-stations', { config: { roles: STAFF }, schema: { querystring: pageQuery, tags: ['police stations'] } }, async (request) => {
+    app.get('/police-stations', { config: { roles: STAFF }, schema: listSchema }, async (request) => {
       const result = await listPoliceStations(deps.db, userOf(request).tenantId, request.query)
       return { ...result, items: result.items.map(stationView) }
     })
 
-    app.get('/police-stations/:id', { config: { roles: STAFF }, schema: { params: idParams, tags: ['police stations'] } }, async (request) => {
+    app.get('/police-stations/:id', { config: { roles: STAFF }, schema: getSchema }, async (request) => {
       const station = await getPoliceStation(deps.db, userOf(request).tenantId, request.params.id)
       if (station === null) throw new EgError('NOT_FOUND', 'police station not found')
       return stationView(station)
@@ -48,7 +79,7 @@ export function policeStationRoutes(deps: HttpDeps): FastifyPluginAsync {
 
     app.patch(
       '/police-stations/:id',
-      { config: { roles: ADMIN }, schema: { params: idParams, body: patchPoliceStationBody, tags: ['police stations'] } },
+      { config: { roles: ADMIN }, schema: patchSchema },
       async (request) => {
         const actor = userOf(request)
         assertWebhookTargets(webhooks, [{ path: 'webhookUrl', url: request.body.webhookUrl }])

@@ -6,10 +6,11 @@ import { hashPassword } from '../../registry/secrets.js'
 import { firstTenantId, getTenant, insertTenant, listTenants } from '../../registry/tenant-store.js'
 import { insertUser } from '../../registry/user-store.js'
 import type { Queryable } from '../../storage/db.js'
-import type { HttpDeps } from '../app.js'
+import type { HttpDeps } from '../deps.js'
 import { ADMIN, auditBy, userOf, type AuthUser } from '../auth.js'
 import { pageQuery } from '../pagination.js'
-import { createTenantBody } from '../schemas/user-schemas.js'
+import { createTenantBody, createdTenantView, tenantPage } from '../schemas/user-schemas.js'
+import { bearerErrors, bodyErrors } from '../schemas/responses.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 /** Admins of the bootstrap (first) tenant run the installation: only they create tenants. */
@@ -21,7 +22,14 @@ export function tenantRoutes(deps: HttpDeps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
 
-    app.post('/tenants', { config: { roles: ADMIN }, schema: { body: createTenantBody, tags: ['tenants'] } }, async (request, reply) => {
+    const createSchema = {
+      operationId: 'createTenant',
+      summary: 'Create a tenant with its first admin (admins of the first tenant)',
+      tags: ['tenants'],
+      body: createTenantBody,
+      response: { 201: createdTenantView.meta({ description: 'created' }), ...bearerErrors('CONFLICT'), ...bodyErrors },
+    }
+    app.post('/tenants', { config: { roles: ADMIN }, schema: createSchema }, async (request, reply) => {
       const actor = userOf(request)
       if (!(await isInstallationAdmin(deps.db, actor))) throw new EgError('FORBIDDEN', 'only admins of the first tenant create tenants')
       const { name, adminUsername, adminPassword } = request.body
@@ -38,7 +46,14 @@ export function tenantRoutes(deps: HttpDeps): FastifyPluginAsync {
     })
 
     // Installation admins see every tenant; other admins see their own.
-    app.get('/tenants', { config: { roles: ADMIN }, schema: { querystring: pageQuery, tags: ['tenants'] } }, async (request) => {
+    const listSchema = {
+      operationId: 'listTenants',
+      summary: 'List tenants: every tenant for admins of the first tenant, else your own',
+      tags: ['tenants'],
+      querystring: pageQuery,
+      response: { 200: tenantPage, ...bearerErrors() },
+    }
+    app.get('/tenants', { config: { roles: ADMIN }, schema: listSchema }, async (request) => {
       const actor = userOf(request)
       if (await isInstallationAdmin(deps.db, actor)) return listTenants(deps.db, request.query)
       const own = await getTenant(deps.db, actor.tenantId)

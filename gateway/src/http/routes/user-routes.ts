@@ -5,11 +5,12 @@ import { recordAudit } from '../../registry/audit-store.js'
 import { hashPassword } from '../../registry/secrets.js'
 import { deleteTokensOfUser } from '../../registry/token-store.js'
 import { getUser, insertUser, listUsers, updateUser, type UserPatch } from '../../registry/user-store.js'
-import type { HttpDeps } from '../app.js'
+import type { HttpDeps } from '../deps.js'
 import { ADMIN, auditBy, userOf } from '../auth.js'
 import { idParams, pageQuery } from '../pagination.js'
 import { requirePoliceStation } from '../references.js'
-import { createUserBody, patchUserBody } from '../schemas/user-schemas.js'
+import { createUserBody, patchUserBody, userPage, userView } from '../schemas/user-schemas.js'
+import { bearerErrors, bodyErrors } from '../schemas/responses.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 
 /** Users of the caller's tenant: admins only. */
@@ -18,7 +19,15 @@ export function userRoutes(deps: HttpDeps): FastifyPluginAsync {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: ADMIN }
 
-    app.post('/users', { config, schema: { body: createUserBody, tags: ['users'] } }, async (request, reply) => {
+    const tags = ['users']
+    const createSchema = {
+      operationId: 'createUser',
+      summary: 'Create a user in your tenant',
+      tags,
+      body: createUserBody,
+      response: { 201: userView.meta({ description: 'created' }), ...bearerErrors('CONFLICT'), ...bodyErrors },
+    }
+    app.post('/users', { config, schema: createSchema }, async (request, reply) => {
       const actor = userOf(request)
       const body = request.body
       const passwordHash = await hashPassword(body.password)
@@ -39,17 +48,27 @@ export function userRoutes(deps: HttpDeps): FastifyPluginAsync {
       return reply.status(201).send(user)
     })
 
-    app.get('/users', { config, schema: { querystring: pageQuery, tags: ['users'] } }, async (request) =>
+    const listSchema = { operationId: 'listUsers', summary: 'List the users of your tenant', tags, querystring: pageQuery, response: { 200: userPage, ...bearerErrors() } }
+    app.get('/users', { config, schema: listSchema }, async (request) =>
       listUsers(deps.db, userOf(request).tenantId, request.query),
     )
 
-    app.get('/users/:id', { config, schema: { params: idParams, tags: ['users'] } }, async (request) => {
+    const getSchema = { operationId: 'getUser', summary: 'One user', tags, params: idParams, response: { 200: userView, ...bearerErrors('NOT_FOUND') } }
+    app.get('/users/:id', { config, schema: getSchema }, async (request) => {
       const user = await getUser(deps.db, userOf(request).tenantId, request.params.id)
       if (user === null) throw new EgError('NOT_FOUND', 'user not found')
       return user
     })
 
-    app.patch('/users/:id', { config, schema: { params: idParams, body: patchUserBody, tags: ['users'] } }, async (request) => {
+    const patchSchema = {
+      operationId: 'updateUser',
+      summary: "Change a user's role, password, station or name, or disable it (its sessions end)",
+      tags,
+      params: idParams,
+      body: patchUserBody,
+      response: { 200: userView, ...bearerErrors('NOT_FOUND'), ...bodyErrors },
+    }
+    app.patch('/users/:id', { config, schema: patchSchema }, async (request) => {
       const actor = userOf(request)
       const { password, ...fields } = request.body
       // An admin cannot lock themself out; another admin can do it if it is really meant.

@@ -4,10 +4,11 @@ import { EgError } from '../../errors.js'
 import { recordAudit } from '../../registry/audit-store.js'
 import { deleteVenue, getVenue, insertVenue, listVenues, updateVenue, type VenueFields } from '../../registry/venue-store.js'
 import { RISKY_VENUE_KINDS, type Venue } from '../../registry/types.js'
-import type { HttpDeps } from '../app.js'
+import type { HttpDeps } from '../deps.js'
 import { STAFF, auditBy, userOf } from '../auth.js'
 import { idParams } from '../pagination.js'
-import { createVenueBody, listVenuesQuery, patchVenueBody } from '../schemas/venue-schemas.js'
+import { createVenueBody, listVenuesQuery, patchVenueBody, venuePage, venueView as venueSchema } from '../schemas/venue-schemas.js'
+import { bearerErrors, bodyErrors, noContent } from '../schemas/responses.js'
 import type { ZodTypeProvider } from '../zod-provider.js'
 import type { z } from 'zod'
 
@@ -38,8 +39,33 @@ export function venueRoutes(deps: HttpDeps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: STAFF }
+    const tags = ['venues']
+    const createSchema = {
+      operationId: 'createVenue',
+      summary: 'Add a venue: a circle or a polygon (the rule engine watches it at once)',
+      tags,
+      body: createVenueBody,
+      response: { 201: venueSchema.meta({ description: 'created' }), ...bearerErrors(), ...bodyErrors },
+    }
+    const listSchema = { operationId: 'listVenues', summary: 'List venues', tags, querystring: listVenuesQuery, response: { 200: venuePage, ...bearerErrors() } }
+    const getSchema = { operationId: 'getVenue', summary: 'One venue', tags, params: idParams, response: { 200: venueSchema, ...bearerErrors('NOT_FOUND') } }
+    const patchSchema = {
+      operationId: 'updateVenue',
+      summary: 'Change a venue (a polygon replaces the circle and vice versa)',
+      tags,
+      params: idParams,
+      body: patchVenueBody,
+      response: { 200: venueSchema, ...bearerErrors('NOT_FOUND'), ...bodyErrors },
+    }
+    const deleteSchema = {
+      operationId: 'deleteVenue',
+      summary: 'Delete a venue',
+      tags,
+      params: idParams,
+      response: { 204: noContent, ...bearerErrors('NOT_FOUND'), ...bodyErrors },
+    }
 
-    app.post('/venues', { config, schema: { body: createVenueBody, tags: ['venues'] } }, async (request, reply) => {
+    app.post('/venues', { config, schema: createSchema }, async (request, reply) => {
       const actor = userOf(request)
       const b = request.body
       const fields: VenueFields = {
@@ -60,19 +86,19 @@ export function venueRoutes(deps: HttpDeps): FastifyPluginAsync {
       return reply.status(201).send(venueView(venue))
     })
 
-    app.get('/venues', { config, schema: { querystring: listVenuesQuery, tags: ['venues'] } }, async (request) => {
+    app.get('/venues', { config, schema: listSchema }, async (request) => {
       const { kind, risky, ...page } = request.query
       const result = await listVenues(deps.db, userOf(request).tenantId, { kind, risky }, page)
       return { ...result, items: result.items.map(venueView) }
     })
 
-    app.get('/venues/:id', { config, schema: { params: idParams, tags: ['venues'] } }, async (request) => {
+    app.get('/venues/:id', { config, schema: getSchema }, async (request) => {
       const venue = await getVenue(deps.db, userOf(request).tenantId, request.params.id)
       if (venue === null) throw new EgError('NOT_FOUND', 'venue not found')
       return venueView(venue)
     })
 
-    app.patch('/venues/:id', { config, schema: { params: idParams, body: patchVenueBody, tags: ['venues'] } }, async (request) => {
+    app.patch('/venues/:id', { config, schema: patchSchema }, async (request) => {
       const actor = userOf(request)
       const b = request.body
       const patch: Partial<VenueFields> = { name: b.name, kind: b.kind, risky: b.risky, address: b.address, ...geometryPatch(b) }
@@ -88,7 +114,7 @@ export function venueRoutes(deps: HttpDeps): FastifyPluginAsync {
       return venueView(venue)
     })
 
-    app.delete('/venues/:id', { config, schema: { params: idParams, tags: ['venues'] } }, async (request, reply) => {
+    app.delete('/venues/:id', { config, schema: deleteSchema }, async (request, reply) => {
       const actor = userOf(request)
       await deps.db.transaction(async (tx) => {
         if (!(await deleteVenue(tx, actor.tenantId, request.params.id))) throw new EgError('NOT_FOUND', 'venue not found')

@@ -4,6 +4,7 @@ import { DEVICE_PROTOCOLS } from '../../registry/types.js'
 import { WATCH_NUMBER_PATTERN } from '../../watch/identity.js'
 import { pageQuery } from '../pagination.js'
 import { recordId } from './common.js'
+import { page, timestamp } from './responses.js'
 
 export const createDeviceBody = z
   .object({
@@ -28,3 +29,36 @@ export const createDeviceBody = z
   })
 
 export const listDevicesQuery = pageQuery.extend({ elderId: recordId.optional() })
+
+/** A device as the API shows it (device-routes.ts deviceView): never its secret hash. */
+export const deviceView = z.object({
+  id: z.string(),
+  elderId: z.string(),
+  kind: z.enum(['watch', 'camera']),
+  protocol: z.enum(DEVICE_PROTOCOLS),
+  imei: z.string().nullable().describe('the watch\'s own number (protocol "watch")'),
+  clockOffsetMinutes: z.number().nullable(),
+  lastFrame: z.object({ command: z.string(), at: timestamp }).nullable().describe('the newest watch-protocol frame'),
+  online: z.boolean(),
+  statusAt: timestamp.nullable(),
+  lastSeenAt: timestamp.nullable(),
+  battery: z.number().nullable(),
+  rejected: z
+    .object({ count: z.number(), lastAt: timestamp.nullable(), lastReason: z.string().nullable() })
+    .describe("the device's payloads dropped by validation since it was created"),
+  secretRotatedAt: timestamp,
+  createdAt: timestamp,
+})
+
+/** How an MQTT device connects (DESIGN §3: clientId = username = deviceId); absent for protocol "watch". */
+const mqttSettings = z.object({ clientId: z.string(), username: z.string(), topicPrefix: z.string() })
+
+export const deviceDetailView = deviceView.extend({ mqtt: mqttSettings.optional() })
+
+export const createdDeviceView = deviceDetailView.extend({
+  secret: z.string().optional().describe('the MQTT password: shown here and on rotation only; none for protocol "watch"'),
+})
+
+export const rotatedSecretView = z.object({ id: z.string(), secret: z.string() })
+
+export const devicePage = page(deviceView)

@@ -1,6 +1,9 @@
 import { z } from 'zod'
+import { riskLevels } from '../../alerts/levels.js'
+import { NOTICE_LANGUAGES } from '../../registry/types.js'
 import { pageQuery } from '../pagination.js'
 import { httpUrl, latitude, longitude, nonEmptyPatch, noticeLanguage, optionalText, recordId, shortText } from './common.js'
+import { page, timestamp } from './responses.js'
 
 const home = z.object({
   lat: latitude,
@@ -57,3 +60,33 @@ export const listEldersQuery = pageQuery.extend({
   area: z.string().max(100).optional(),
   q: z.string().trim().min(1).max(100).optional(),
 })
+
+export const riskLevel = z.enum(riskLevels)
+
+/** An elder as the API shows it (elder-routes.ts elderView): contact secrets write-only, the current risk level added. */
+export const elderView = z.object({
+  id: z.string(),
+  name: z.string(),
+  home: z.object({ lat: z.number(), lon: z.number(), radiusM: z.number() }),
+  language: z.string(),
+  policeStationId: z.string().nullable(),
+  phone: z.string().nullable(),
+  address: z.string().nullable(),
+  area: z.string().nullable(),
+  contacts: z.array(
+    z.object({
+      name: z.string(),
+      relation: z.string().optional(),
+      phone: z.string().optional(),
+      webhookUrl: z.string().optional(),
+      language: z.enum(NOTICE_LANGUAGES),
+      hasSecret: z.boolean().describe('whether notices to this contact are signed (the secret itself is never shown)'),
+    }),
+  ),
+  expectedAway: z.array(z.object({ from: z.number().describe('epoch ms'), to: z.number().describe('epoch ms'), note: z.string().optional() })),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  riskLevel,
+})
+
+export const elderPage = page(elderView)

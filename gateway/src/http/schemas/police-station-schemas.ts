@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { NOTICE_LANGUAGES } from '../../registry/types.js'
 import { httpUrl, nonEmptyPatch, noticeLanguage, shortText } from './common.js'
+import { page, timestamp } from './responses.js'
 
 // The HMAC key for X-Eldergate-Signature (DESIGN §4): 16 characters at least so a station
 // cannot be configured with a guessable key.
@@ -25,3 +27,16 @@ export const patchPoliceStationBody = z
     language: noticeLanguage.optional(),
   })
   .refine(nonEmptyPatch, 'nothing to change')
+
+/** A police station as the API shows it: the webhook secret is never returned. */
+export const policeStationView = z.object({
+  id: z.string(),
+  name: z.string(),
+  webhookUrl: z.string(),
+  format: z.enum(['json', 'cap']),
+  language: z.enum(NOTICE_LANGUAGES),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+})
+
+export const policeStationPage = page(policeStationView)

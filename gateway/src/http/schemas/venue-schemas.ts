@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { VENUE_KINDS } from '../../registry/types.js'
 import { pageQuery } from '../pagination.js'
 import { evenIfInvalid, latitude, longitude, optionalText, shortText } from './common.js'
+import { page, timestamp } from './responses.js'
 
 // A venue is a shop, an office, a pick-up point: 5 km is already generous, and a huge circle
 // would mark every elder as "at the sales venue".
@@ -62,3 +63,20 @@ export const listVenuesQuery = pageQuery.extend({
   kind: z.enum(VENUE_KINDS).optional(),
   risky: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
 })
+
+/** A venue as the API shows it: a circle (lat, lon, radiusM) or a polygon, the other form null. */
+export const venueView = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(VENUE_KINDS),
+  risky: z.boolean(),
+  lat: z.number().nullable(),
+  lon: z.number().nullable(),
+  radiusM: z.number().nullable(),
+  polygon: z.array(z.array(z.number()).length(2)).nullable().describe('[[lat, lon], ...]'),
+  address: z.string().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+})
+
+export const venuePage = page(venueView)
