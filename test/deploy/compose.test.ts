@@ -98,6 +98,9 @@ describe.skipIf(!hasCompose && !process.env.CI)('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(`${root}/Dockerfile`, 'utf8')
+  const runtimeAt = dockerfile.search(/^FROM .* AS runtime$/m)
+  const buildStage = dockerfile.slice(dockerfile.search(/^FROM .* AS build$/m), runtimeAt)
+  const runtimeStage = dockerfile.slice(runtimeAt)
 
   it('is multi-stage, runs as a non-root user and has a health check', () => {
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2)
@@ -114,10 +117,32 @@ describe('Dockerfile', () => {
     expect(dockerfile).not.toMatch(/PASSWORD|SECRET|DATABASE_URL=/)
   })
 
-  it('copies everything the runtime imports (no test or dev-only path)', () => {
+  it('copies the simulators and what they import (the sim profile runs them from this image)', () => {
     for (const dir of ['gateway/src', 'rules/src', 'simulators/src', 'simulators/scenarios']) {
-      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`)
+      expect(runtimeStage).toContain(`COPY ${dir} ./${dir}`)
       expect(existsSync(`${root}/${dir}`)).toBe(true)
     }
+  })
+
+  it('builds with the build `npm ci` runs, and runs node on the compiled gateway: no tsx, no Vite', () => {
+    const scripts = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts
+    expect(scripts.build).toBe('node scripts/build.mjs')
+    expect(scripts.prepare).toMatch(/^node scripts\/build\.mjs\b/)
+    // Build stage: the sources the build reads, then `npm run build`.
+    expect(buildStage).toMatch(/^RUN npm run build$/m)
+    for (const dir of ['scripts', 'gateway/src', 'rules/src', 'dashboard']) expect(buildStage).toContain(`COPY ${dir} ./${dir}`)
+    // Runtime stage: production dependencies, no install-time build (no sources or build tools there).
+    expect(runtimeStage).toMatch(/^RUN npm ci --omit=dev --ignore-scripts\b/m)
+    expect(runtimeStage).toContain('COPY --from=build /app/dist/gateway ./dist/gateway')
+    expect(runtimeStage).toContain('COPY --from=build /app/dashboard/dist ./dashboard/dist')
+    expect(runtimeStage).toMatch(/^WORKDIR \/app$/m)
+    // The bundle resolves ../../dashboard/dist from dist/gateway/ (scripts/build.mjs); the ENV says the same.
+    expect(runtimeStage).toMatch(/EG_DASHBOARD_DIR=\/app\/dashboard\/dist\b/)
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtimeStage)?.[1] ?? '[]') as string[]
+    expect(cmd[0]).toBe('node')
+    expect(cmd.at(-1)).toBe('dist/gateway/main.js')
+    expect(cmd.join(' ')).not.toMatch(/tsx|vite|\.ts\b/)
+    // And `npm start` runs the same file.
+    expect(scripts.start).toBe(cmd.join(' '))
   })
 })

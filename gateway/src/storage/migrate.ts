@@ -17,6 +17,8 @@ export { resolveTimescale, type TimescaleMode } from './timescale-mode'
  * plain tables and views from the same numbered sequence. Which branch a database takes is
  * decided once, by EG_TIMESCALE (timescale-mode.ts), and recorded (storage-variant.ts).
  */
+// In the production bundle import.meta.url is dist/gateway/main.js: the build copies the
+// migrations to dist/gateway/migrations (scripts/build.mjs).
 const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url))
 
 /** Timescale continuous aggregates cannot be created inside a transaction block. */
