@@ -50,8 +50,11 @@ describe.each(backends)('retention (plain) on $name', (backend) => {
     const job = startRetentionJob(db, { days: 30, timescale: false, intervalMs: 50, logger: silentLogger })
     try {
       await writeAges(db)
-      await waitFor(async () => (await countRows(db, 'readings')) === 10 && (await countRows(db, 'command_acks')) === 10, 10_000, 'the job to prune')
-      expect(await countRows(db, 'device_events')).toBe(10)
+      // All three tables: the writer commits them in separate statements, so a round of the job
+      // may run between them (it prunes the rest on its next round) — wait for the state, not a round.
+      const counts = async () => [await countRows(db, 'readings'), await countRows(db, 'device_events'), await countRows(db, 'command_acks')]
+      await waitFor(async () => (await counts()).every((n) => n === 10), 10_000, 'the job to prune')
+      expect(await counts()).toEqual([10, 10, 10])
     } finally {
       await job.stop()
     }
