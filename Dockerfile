@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts ./scripts
+COPY contract ./contract
 COPY gateway/src ./gateway/src
 COPY rules/src ./rules/src
 COPY dashboard ./dashboard
@@ -36,6 +37,7 @@ COPY --from=build /app/dist/gateway ./dist/gateway
 COPY --from=build /app/dashboard/dist ./dashboard/dist
 # Sources for the simulators only (the compose `sim` profile runs them through tsx, a dependency).
 COPY tsconfig.json ./
+COPY contract ./contract
 COPY gateway/src ./gateway/src
 COPY rules/src ./rules/src
 COPY simulators/src ./simulators/src

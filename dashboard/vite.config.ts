@@ -15,9 +15,10 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
-    // One small app: a single chunk loads faster on a wall screen than a waterfall.
+    // One small app: a single chunk loads faster on a wall screen than a waterfall. The map
+    // pages are the exception (src/lazy-page.tsx): Leaflet and its plugins load when first opened.
     chunkSizeWarningLimit: 300,
   },
-  // `npm run dev:dashboard`: the gateway on :8080 answers the API and the stream.
-  server: { proxy: { '/api': 'http://127.0.0.1:8080' } },
+  // `npm run dev:dashboard`: the gateway on :8080 answers the API, the stream and the base-map archive.
+  server: { proxy: { '/api': 'http://127.0.0.1:8080', '/map/tiles.pmtiles': 'http://127.0.0.1:8080' } },
 })

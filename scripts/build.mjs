@@ -13,7 +13,7 @@
  *   --gateway / --board                 limit any of the above to one part
  *
  * Outputs (git-ignored):
- *   dist/gateway/main.js (+ .map)        gateway/src/main.ts bundled by esbuild: our own modules and rules/src
+ *   dist/gateway/main.js (+ .map)        gateway/src/main.ts bundled by esbuild: our own modules, contract/ and rules/src
  *                                        inlined, every npm package left external (loaded from node_modules)
  *   dist/gateway/migrations/             the SQL migrations, read at start (storage/migrate.ts)
  *   dashboard/dist/                      the board, built by Vite (dashboard/vite.config.ts)

@@ -1,3 +1,4 @@
+import { levelRank, riskLevelsHighestFirst } from '../../contract/levels'
 import type { Alert, AlertStatus, RiskLevel } from './types'
 
 /**
@@ -5,8 +6,8 @@ import type { Alert, AlertStatus, RiskLevel } from './types'
  * stream changes in any order, sorting and filtering. An alert is replaced only by a copy
  * that is at least as new (updatedAt), so a REST page read before a stream change cannot undo it.
  */
-export const LEVEL_RANK: Record<RiskLevel, number> = { red: 3, orange: 2, yellow: 1, green: 0 }
-export const LEVELS: readonly RiskLevel[] = ['red', 'orange', 'yellow', 'green']
+/** Highest first: the board lists levels as operators read them (contract/levels.ts). */
+export const LEVELS: readonly RiskLevel[] = riskLevelsHighestFirst
 
 export type StatusFilter = AlertStatus | 'active' | 'all'
 
@@ -51,7 +52,7 @@ function sortKey(alert: Alert): number {
   let key = sortKeys.get(alert)
   if (key === undefined) {
     const last = Date.parse(alert.lastAt)
-    const rank = (isActive(alert) ? 8 : 0) + (alert.status === 'open' ? 4 : 0) + LEVEL_RANK[alert.level]
+    const rank = (isActive(alert) ? 8 : 0) + (alert.status === 'open' ? 4 : 0) + levelRank(alert.level)
     key = rank * 1e13 + (Number.isNaN(last) ? 0 : last)
     sortKeys.set(alert, key)
   }
@@ -111,7 +112,7 @@ export function riskByElder(all: ReadonlyMap<string, Alert>): Map<string, { leve
       continue
     }
     entry.alerts.push(alert)
-    if (LEVEL_RANK[alert.level] > LEVEL_RANK[entry.level]) {
+    if (levelRank(alert.level) > levelRank(entry.level)) {
       entry.level = alert.level
       entry.since = since
     } else if (alert.level === entry.level && since < entry.since) {

@@ -5,23 +5,26 @@ import { api, onUnauthorised } from './api'
 import { setTitleBadge, unlockAudio } from './cue'
 import { alertsStore, loadAlerts, loadElders, resetData } from './data'
 import { langStore, setLang, translate, useT, type MessageKey } from './i18n'
+import { lazyPage } from './lazy-page'
 import { BoardPage } from './pages/board'
 import { DevicesPage } from './pages/devices'
 import { ElderPage } from './pages/elder'
 import { LoginPage } from './pages/login'
-import { MapPage } from './pages/map'
 import { NoticesPage } from './pages/notices'
 import { ReportsPage } from './pages/reports'
 import { RiskPage } from './pages/risk'
 import { RulesPage } from './pages/rules'
 import { UsersPage } from './pages/users'
-import { VenuesPage } from './pages/venues'
 import { Link, navigate, routeStore } from './router'
 import { saveSession, sessionStore, type Session } from './session'
 import { useStore } from './store'
 import { StreamBanner } from './stream-banner'
 import { startStream, stopStream } from './stream'
 import { Toast } from './toast'
+
+// The map pages load Leaflet and its plugins on first use (lazy-page.tsx says why).
+const MapPage = lazyPage(() => import('./pages/map').then((m) => m.MapPage))
+const VenuesPage = lazyPage(() => import('./pages/venues').then((m) => m.VenuesPage))
 
 function begin(session: Session): void {
   startStream(session.token, signOutLocally)

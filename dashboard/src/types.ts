@@ -1,13 +1,50 @@
 /**
  * The shapes the board reads from the gateway's HTTP API and live stream (README "HTTP
- * contract"; issue 4 lifecycle, notices, voice prompts, stream). Only the fields the board
- * uses; the API may send more.
+ * contract"). The records are the gateway's own answer types (gateway/src/http/api-types.ts,
+ * inferred from the response schemas its handlers answer with), imported type-only — erased
+ * from the bundle — and the vocabularies are the contract's (contract/). What is declared here
+ * is the board's own: narrower views of answers it reads in part.
  */
-export type RiskLevel = 'green' | 'yellow' | 'orange' | 'red'
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved'
-export type Role = 'admin' | 'operator' | 'police'
-export const DISPOSITIONS = ['confirmed_fraud', 'false_alarm', 'referred_to_police', 'resolved_other'] as const
-export type Disposition = (typeof DISPOSITIONS)[number]
+import type { RiskLevel } from '../../contract/levels'
+import type { DeviceKind } from '../../contract/device-events'
+import type { Role } from '../../contract/alert-lifecycle'
+export type { RiskLevel } from '../../contract/levels'
+export { dispositions as DISPOSITIONS, type AlertStatus, type Disposition, type Role } from '../../contract/alert-lifecycle'
+export type { Crs as MapCrs } from '../../contract/crs'
+import type {
+  AlertView,
+  BoardConfigView,
+  DeadLetterView,
+  DeviceView,
+  ElderView,
+  NoticeView,
+  PoliceStationView,
+  UserView,
+  VenueCandidateView,
+  VenueView,
+  VoicePromptView,
+} from '../../gateway/src/http/api-types'
+
+/**
+ * An answer as the board reads it: the fields it relies on (K) as the gateway types them, the
+ * rest possibly absent — a stand-in API in the benches, fixtures in the tests, or an older
+ * gateway during an upgrade.
+ */
+type Read<T, K extends keyof T> = Pick<T, K> & Partial<Omit<T, K>>
+
+export type Alert = Read<AlertView, 'id' | 'elderId' | 'rule' | 'level' | 'status' | 'count' | 'firstAt' | 'lastAt'>
+export type Elder = Read<ElderView, 'id' | 'name' | 'home'>
+export type Device = Read<DeviceView, 'id' | 'elderId' | 'kind' | 'online' | 'lastSeenAt' | 'battery' | 'rejected'>
+export type DeadLetter = DeadLetterView
+export type VoicePrompt = Read<VoicePromptView, 'id' | 'elderId' | 'deviceId' | 'text' | 'status' | 'createdAt'>
+export type Notice = Read<NoticeView, 'id' | 'alertId' | 'elderId' | 'audience' | 'level' | 'status' | 'attempts' | 'lastError' | 'createdAt' | 'deliveredAt'>
+export type UserAccount = UserView
+export type PoliceStation = Read<PoliceStationView, 'id' | 'name'>
+/** A venue: a circle (lat, lon, radiusM) or a polygon of [lat, lon] vertices (the API's pairs, as tuples). */
+export type Venue = Read<Omit<VenueView, 'polygon'>, 'id' | 'name' | 'kind' | 'risky' | 'lat' | 'lon' | 'radiusM' | 'address'> & { polygon: Array<[number, number]> | null }
+/** A place several elders gathered at on several days (crowd detection), not yet a venue. */
+export type VenueCandidate = Read<VenueCandidateView, 'id' | 'lat' | 'lon' | 'radiusM' | 'status' | 'venueId' | 'firstAt' | 'lastAt'> & { days: unknown[]; elderIds: string[] }
+export type BoardConfig = BoardConfigView
 
 export interface SessionUser {
   id: string
@@ -16,76 +53,15 @@ export interface SessionUser {
   tenantId: string
 }
 
-export interface Alert {
-  id: string
-  elderId: string
-  rule: string
-  level: RiskLevel
-  status: AlertStatus
-  count: number
-  firstAt: string
-  lastAt: string
-  summary?: string
-  evidence?: Record<string, unknown>
-  createdAt?: string
-  updatedAt?: string
-  levelSince?: string | null
-  assignee?: string | null
-  acknowledgedAt?: string | null
-  acknowledgedBy?: string | null
-  resolvedAt?: string | null
-  disposition?: Disposition | null
-  resolutionNote?: string | null
-}
-
 export interface Contact {
   name: string
   relation?: string
   phone?: string
 }
 
-export interface Elder {
-  id: string
-  name: string
-  home: { lat: number; lon: number; radiusM: number }
-  phone?: string | null
-  address?: string | null
-  area?: string | null
-  language?: string
-  contacts?: Contact[]
-  riskLevel?: RiskLevel
-}
-
-export interface Device {
-  id: string
-  elderId: string
-  kind: 'watch' | 'camera'
-  /** How it connects (DESIGN §3/§3b); absent from gateways before issue 15: MQTT. */
-  protocol?: 'mqtt' | 'watch'
-  /** The watch's own number (protocol "watch"). */
-  imei?: string | null
-  /** The newest protocol frame's command and time (protocol "watch"). */
-  lastFrame?: { command: string; at: string } | null
-  online: boolean
-  lastSeenAt: string | null
-  battery: number | null
-  /** Messages the gateway dropped as invalid (exact count; the dead letters keep only the newest). */
-  rejected: { count: number; lastAt: string | null; lastReason: string | null }
-}
-
 /** GET /dead-letters: one rejected device payload, kept as evidence (bounded, newest first). */
-export interface DeadLetter {
-  id: number
-  receivedAt: number
-  deviceId?: string
-  channel: string
-  reason: string
-  message: string
-  payload: string
-}
-
 export interface Reading {
-  kind: 'watch' | 'camera'
+  kind: DeviceKind
   deviceId: string
   ts: number
   lat?: number
@@ -125,33 +101,9 @@ export interface ElderActivity {
   hours: ActivityHour[]
 }
 
-export type VoiceStatus = 'queued' | 'sent' | 'delivered' | 'played' | 'failed' | 'expired' | 'suppressed'
-
-export interface VoicePrompt {
-  id: string
-  elderId: string
-  deviceId: string
-  text: string
-  status: VoiceStatus
-  origin?: string
-  requestedBy?: string | null
-  createdAt: string
-}
-
-export interface Notice {
-  id: string
-  alertId: string
-  elderId: string
-  audience: 'police' | 'family'
-  level: RiskLevel
-  status: 'pending' | 'delivered' | 'failed' | 'receipted'
-  attempts: number
-  lastError: string | null
-  createdAt: string
-  deliveredAt: string | null
-  receipt?: { status: string | null; at: string; caseNumber: string | null } | null
-  caseNumber?: string | null
-}
+/* The gateway's own type (plain strings; type-only, erased from the bundle). */
+export type { VoicePromptStatus as VoiceStatus } from '../../gateway/src/voice/status'
+import type { VoicePromptStatus as VoiceStatus } from '../../gateway/src/voice/status'
 
 export interface Page<T> {
   items: T[]
@@ -206,62 +158,11 @@ export type { Finding as BacktestFinding } from '../../rules/src/types'
 export type { BacktestResult } from '../../gateway/src/detection/backtest'
 
 /** `GET /api/v1/users`: never a password or its hash. */
-export interface UserAccount {
-  id: string
-  username: string
-  role: Role
-  policeStationId: string | null
-  displayName: string | null
-  disabled: boolean
-  createdAt: string
-}
-
-export interface PoliceStation {
-  id: string
-  name: string
-}
-
 /* ---- Map and venues (issue 6) ---- */
-export const VENUE_KINDS = ['sales', 'investment', 'travel', 'bank', 'care', 'hospital', 'other'] as const
-export type VenueKind = (typeof VENUE_KINDS)[number]
-/** DESIGN §4: risky by default (the gateway decides; the board emphasises these). */
-export const RISKY_VENUE_KINDS: ReadonlySet<VenueKind> = new Set(['sales', 'investment', 'travel'])
+export { RISKY_VENUE_KINDS, VENUE_KINDS, type VenueKind } from '../../contract/venue-kinds'
 
-/** A venue is a circle (lat, lon, radiusM) or a polygon of [lat, lon] vertices. */
-export interface Venue {
-  id: string
-  name: string
-  kind: VenueKind
-  risky: boolean
-  lat: number | null
-  lon: number | null
-  radiusM: number | null
-  polygon: Array<[number, number]> | null
-  address: string | null
-}
-
-/** A place several elders gathered at on several days (crowd detection), not yet a venue. */
-export interface VenueCandidate {
-  id: string
-  lat: number
-  lon: number
-  radiusM: number
-  /** The days elders gathered there (only the count is shown). */
-  days: unknown[]
-  elderIds: string[]
-  status: 'new' | 'promoted' | 'dismissed'
-  venueId: string | null
-  firstAt: string
-  lastAt: string
-}
-
-/** `GET /api/v1/board-config`: map tiles (null = no tile server, plain background). */
-export interface BoardConfig {
-  tileUrl: string | null
-  attribution: string | null
-  tenantName: string
-}
-
+/** The base map's datum (EG_MAP_CRS); everything the API answers is WGS-84. */
+/** `GET /api/v1/board-config`: the base map and its datum (gateway http/routes/board-config-routes.ts). */
 /* ---- Reports (issue 6): `GET /api/v1/reports/alerts` ----
  * The gateway's own types: the report is plain JSON (strings and numbers), so the wire shape is
  * the server type; a type-only import is erased from the browser bundle. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient, seedElders, type SeededDevice } from '../../test/support/api-client'
 import { ADMIN_PASSWORD, startTestGateway, waitFor, type TestGateway } from '../../test/support/gateway'
 import { loadConfig } from '../../gateway/src/config'
-import { project } from '../src/map/projection'
+import { tilesCovering } from '../../test/support/pmtiles-writer'
 import type { BoardConfig, Venue, VenueCandidate } from '../src/types'
 import { startBoardFixture, type BoardFixture } from './support/board-fixture'
 import { startBoardServer, type BoardServer } from './support/board-server'
@@ -14,9 +14,11 @@ import { buildDashboard } from './support/build'
 import { hasChromium, launchChromium, screenshot } from './support/browser'
 
 /**
- * The Map and Venues pages in real headless Chromium against a real gateway (PGlite, embedded
- * broker), with no tile server (no internet): geofences, venues by kind, a candidate venue;
- * place a venue by clicking the map, edit it, promote the candidate; police see no controls.
+ * The Map and Venues pages (Leaflet) in real headless Chromium against a real gateway (PGlite,
+ * embedded broker), with no base map (no internet): geofences, venues by kind, a candidate
+ * venue; place a venue by clicking the map, edit it, promote the candidate; police see no
+ * controls. Drawing outlines: venue-draw.e2e.test.ts; the offline base map and other datums:
+ * map-offline.e2e.test.ts.
  */
 const SALES = { name: '长寿保健品讲座点', kind: 'sales', lat: 31.236, lon: 121.482, radiusM: 80 }
 const BANK = { name: '城关农商银行', kind: 'bank', polygon: [[31.2255, 121.4645], [31.2255, 121.4665], [31.2242, 121.4665], [31.2242, 121.4645]] }
@@ -30,12 +32,11 @@ async function signIn(page: Page, url: string, username: string, password: strin
   await page.getByTestId('who').waitFor()
 }
 
-/** Screen centre of an SVG circle (its cx/cy are in the map's own pixels). */
+/** Screen centre of a drawn shape (Leaflet draws a circle as an SVG path; its box's centre is the circle's). */
 async function circleCentre(page: Page, selector: string): Promise<{ x: number; y: number }> {
-  return page.locator(selector).first().evaluate((el) => {
-    const svg = el.closest('svg')?.getBoundingClientRect()
-    return { x: (svg?.left ?? 0) + Number(el.getAttribute('cx')), y: (svg?.top ?? 0) + Number(el.getAttribute('cy')) }
-  })
+  const box = await page.locator(selector).first().boundingBox()
+  if (box === null) throw new Error(`${selector} is not drawn`)
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 }
 }
 
 describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', () => {
@@ -71,7 +72,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', 
 
   it('says there is no tile server', async () => {
     const config = await gw.api.request<BoardConfig>('GET', '/api/v1/board-config')
-    expect(config).toEqual({ tileUrl: null, attribution: null, tenantName: 'default' })
+    expect(config).toEqual({ baseMap: 'none', pmtilesUrl: null, tileUrl: null, mapCrs: 'wgs84', attribution: null, tenantName: 'default' })
   })
 
   it('draws geofences, venues by kind and the candidate on a plain background, with no tile requests', async () => {
@@ -79,14 +80,15 @@ describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', 
     await expect.poll(() => page.getByTestId('map-geofence').count()).toBe(3)
     await expect.poll(() => page.getByTestId('map-venue').count()).toBe(2)
     await page.getByTestId('map-candidate').waitFor()
-    await page.getByTestId('map-grid').waitFor()
+    // The grid's box has no size of its own (Leaflet's layer boxes never do): its cells show.
+    await page.locator('[data-testid="map-grid"] .map-grid-cell').first().waitFor()
     await page.getByTestId('scale-bar').waitFor()
     expect(await page.getByTestId('map-tile').count()).toBe(0)
-    expect(await page.locator(`[data-testid="map-venue"][data-kind="sales"][data-risky="true"] circle`).count()).toBe(1)
-    expect(await page.locator(`[data-testid="map-venue"][data-kind="bank"][data-risky="false"] polygon`).count()).toBe(1)
+    expect(await page.locator(`[data-testid="map-venue"][data-kind="sales"][data-risky="true"][data-shape="circle"]`).count()).toBe(1)
+    expect(await page.locator(`[data-testid="map-venue"][data-kind="bank"][data-risky="false"][data-shape="polygon"]`).count()).toBe(1)
     // Fitted: every geofence lies inside the map box, and the three homes are drawn apart.
     const box = await page.getByTestId('map-view').boundingBox()
-    const homes = await Promise.all(elders.map((e) => circleCentre(page, `[data-elder-id="${e.elderId}"] [data-testid="map-geofence"]`)))
+    const homes = await Promise.all(elders.map((e) => circleCentre(page, `[data-testid="map-geofence"][data-elder-id="${e.elderId}"]`)))
     for (const h of homes) {
       expect(h.x).toBeGreaterThan(box?.x ?? 0)
       expect(h.x).toBeLessThan((box?.x ?? 0) + (box?.width ?? 0))
@@ -104,7 +106,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', 
   })
 
   it('shows a venue on click, filters by kind, and opens an elder', async () => {
-    await page.locator('[data-testid="map-venue"][data-kind="sales"] circle').click()
+    await page.locator('[data-testid="map-venue"][data-kind="sales"]').click()
     await page.getByTestId('map-details').filter({ hasText: SALES.name }).waitFor()
     await page.getByTestId('filter-kind-sales').uncheck()
     await expect.poll(() => page.getByTestId('map-venue').count()).toBe(1)
@@ -119,7 +121,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', 
     await page.getByTestId('map-fit').click()
     await expect.poll(async () => Number(await page.getByTestId('map-view').getAttribute('data-zoom'))).toBeCloseTo(zoom, 5)
 
-    await page.locator(`[data-elder-id="${elders[1]?.elderId}"] [data-testid="map-geofence"]`).click()
+    await page.locator(`[data-testid="map-geofence"][data-elder-id="${elders[1]?.elderId}"]`).click()
     await page.getByTestId('elder-name').filter({ hasText: '王阿姨-1' }).waitFor()
     expect(new URL(page.url()).pathname).toBe(`/elders/${elders[1]?.elderId}`)
   })
@@ -132,8 +134,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', 
     await page.getByTestId('venue-kind').selectOption('travel')
 
     // Two places of known latitude/longitude on screen give the map's scale at this view.
-    const a = await circleCentre(page, '[data-testid="map-venue"][data-kind="sales"] circle')
-    const c = await circleCentre(page, '[data-testid="map-candidate"] circle')
+    const a = await circleCentre(page, '[data-testid="map-venue"][data-kind="sales"]')
+    const c = await circleCentre(page, '[data-testid="map-candidate"]')
     const lonAt = (x: number) => SALES.lon + ((x - a.x) * (CANDIDATE.lon - SALES.lon)) / (c.x - a.x)
     const latAt = (y: number) => SALES.lat + ((y - a.y) * (CANDIDATE.lat - SALES.lat)) / (c.y - a.y)
     // Empty ground between them (not on any shape), found by asking the page what is there.
@@ -143,7 +145,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', 
           for (const dy of [0, 60, -60, 120]) {
             const x = ax + (cx - ax) * f
             const y = ay + (cy - ay) * (1 - f) + dy
-            if (document.elementFromPoint(x, y)?.getAttribute('data-testid') === 'map-bg') return { x, y }
+            // The ground: inside the map, not a shape, not a control.
+            const el = document.elementFromPoint(x, y)
+            if (el?.closest('.leaflet-container') !== null && el?.closest('.leaflet-interactive, .leaflet-control, .map-controls') === null) return { x, y }
           }
         }
         return null
@@ -237,6 +241,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('map and venues in a browser', 
     expect(await page.getByTestId('venue-new').count()).toBe(0)
     expect(await page.getByTestId('venue-edit').count()).toBe(0)
     expect(await page.getByTestId('candidate-promote').count()).toBe(0)
+    expect(await page.getByTestId('venue-draw-polygon').count()).toBe(0)
+    // No outline to drag: no editing handles anywhere on the map.
+    expect(await page.locator('.marker-icon').count()).toBe(0)
     // A click on the map places nothing.
     const box = await page.getByTestId('map-view').boundingBox()
     await page.mouse.click((box?.x ?? 0) + 50, (box?.y ?? 0) + 50)
@@ -300,17 +307,16 @@ describe.skipIf(!hasChromium && !process.env.CI)('map with a tile server', () =>
     await page.getByTestId('map-tile').first().waitFor()
     expect(await page.getByTestId('map-grid').count()).toBe(0)
     await page.getByText('© 测试底图').waitFor()
-    // The tile under the first home (31.23 N, 121.47 E) at the drawn zoom level was fetched.
-    const z = Math.floor(Number(await page.getByTestId('map-view').getAttribute('data-zoom')))
-    const home = project({ lat: 31.23, lon: 121.47 }, z)
-    const wanted = `/tiles/${z}/${Math.floor(home.x / 256)}/${Math.floor(home.y / 256)}.png`
+    // The tile under the first home (31.23 N, 121.47 E) at the drawn zoom level was fetched
+    // (Leaflet draws a fractional zoom with the tiles of the nearest level, scaled).
+    const z = Math.round(Number(await page.getByTestId('map-view').getAttribute('data-zoom')))
+    const [home] = tilesCovering([121.47, 31.23, 121.47, 31.23], z)
+    const wanted = `/tiles/${z}/${home?.x}/${home?.y}.png`
     await waitFor(async () => tileRequests.includes(wanted), { what: `tile ${wanted}` })
-    // Geofences are drawn above the tiles (later in the SVG).
-    const order = await page.evaluate(() => {
-      const all = [...document.querySelectorAll('[data-testid="map-tile"], [data-testid="map-geofence"]')]
-      return all.map((el) => el.getAttribute('data-testid'))
-    })
-    expect(order.lastIndexOf('map-tile')).toBeLessThan(order.indexOf('map-geofence'))
+    // Geofences are drawn above the tiles: what is under a geofence's edge is the geofence.
+    const edge = await page.getByTestId('map-geofence').first().boundingBox()
+    const hit = await page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.getAttribute('data-testid'), [(edge?.x ?? 0) + 1, (edge?.y ?? 0) + (edge?.height ?? 0) / 2] as const)
+    expect(hit).toBe('map-geofence')
     await screenshot(page, 'map-06-tiles')
   })
 })

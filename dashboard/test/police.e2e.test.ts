@@ -114,4 +114,31 @@ describe.skipIf(!hasChromium && !process.env.CI)('police board in a browser', ()
     await page.getByTestId('no-permission').waitFor()
     await screenshot(page, 'police-02-no-reports')
   })
+
+  it('shows no elder, venue or drawing tool on the Leaflet map pages opened by address', async () => {
+    const page = f.page
+    // Staff did set a venue up: the officer's map must not show it either.
+    await f.gw.api.request('POST', '/api/v1/venues', { name: '西区理财讲座点', kind: 'investment', lat: 31.3, lon: 121.5, radiusM: 80 })
+    expect(await page.getByRole('link', { name: '地图', exact: true }).count()).toBe(0)
+    for (const path of ['/map', '/venues']) {
+      await page.evaluate((to) => {
+        history.pushState(null, '', to)
+        dispatchEvent(new PopStateEvent('popstate'))
+      }, path)
+      await page.locator('.leaflet-container').waitFor()
+      // Give the page its data loads (refused for police) before counting what it drew.
+      await page.waitForLoadState('networkidle')
+      for (const testId of ['map-geofence', 'map-elder-position', 'map-venue', 'map-candidate', 'map-draft', 'venue-new', 'venue-edit', 'venue-draw-polygon', 'venue-draw-circle']) {
+        expect(await page.getByTestId(testId).count(), `${path}: ${testId}`).toBe(0)
+      }
+      // No shape to drag: no geoman handles; a click on the map places nothing.
+      expect(await page.locator('.marker-icon').count()).toBe(0)
+      const box = await page.getByTestId('map-view').boundingBox()
+      await page.mouse.click((box?.x ?? 0) + 60, (box?.y ?? 0) + 60)
+      expect(await page.getByTestId('map-draft').count()).toBe(0)
+      const dom = await html()
+      for (const hidden of ['西区李大爷', '东区王阿姨', '西区理财讲座点']) expect(dom, `${path}: ${hidden}`).not.toContain(hidden)
+    }
+    await screenshot(page, 'police-03-venues-map')
+  })
 })

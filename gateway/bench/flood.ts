@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
 import { generate } from 'mqtt-packet'
-import { startBroker, type Broker, type DeviceIdentity } from '../src/broker/index.js'
-import { createLogger } from '../src/logger.js'
-import { createMetrics } from '../src/metrics.js'
+import { startBroker, type Broker, type DeviceIdentity } from '../src/broker/index'
+import { createLogger } from '../src/logger'
+import { createMetrics } from '../src/metrics'
 
 const GENERATOR_PATH = fileURLToPath(import.meta.url)
 

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { EgError } from './errors'
 import { parseWebhookAllow } from './notices/webhook-policy'
 import type { AuthThrottleOptions } from './broker/types'
+import { CRS_NAMES } from '../../contract/crs'
 
 /**
  * Configuration is decided once, at start (DESIGN §6, the pino model): every knob is an
@@ -134,6 +135,17 @@ export const configSchema = z.object({
     .optional(),
   /** The tile server's required credit line, shown on the map. */
   EG_MAP_ATTRIBUTION: z.string().max(300).optional(),
+  /**
+   * A raster PMTiles archive on this machine, served at /map/tiles.pmtiles with byte ranges: a
+   * base map without internet (county clouds on an intranet). It wins over EG_MAP_TILE_URL.
+   */
+  EG_MAP_PMTILES: z.string().min(1).optional(),
+  /**
+   * The datum of the base map's imagery: wgs84 (OpenStreetMap, Tianditu's CGCS2000 — within
+   * centimetres of WGS-84), gcj02 (AMap, Tencent) or bd09 (Baidu's offsets). All stored data is
+   * WGS-84; the board shifts what it draws onto the base map by this.
+   */
+  EG_MAP_CRS: z.enum(CRS_NAMES).default('wgs84'),
   /** embedded: run our own broker. external: be one worker of an existing MQTT 5 cluster (EG_MQTT_URL). */
   EG_BROKER: z.enum(['embedded', 'external']).default('embedded'),
   EG_MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').optional(),

@@ -11,7 +11,7 @@ import { brokerAuthPlugins, clusterOptions, externalBrokerOptions } from './clus
 import { authThrottleFromConfig, type Config } from './config'
 import { listTenantIds } from './detection/engine-store'
 import { createDetectionRuntime, type DetectionRuntime } from './detection/runtime'
-import { candidateRoutes } from './detection/candidate-routes'
+import { candidateRoutes } from './candidates/candidate-routes'
 import { parkedFindingRoutes } from './detection/parked-routes'
 import { detectionRoutes } from './detection/routes'
 import { createAlertDelivery } from './delivery'

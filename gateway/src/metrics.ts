@@ -1,8 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { createClusterMetrics } from './broker-external/cluster-metrics'
+import { createAuthThrottledCounter } from './broker/throttle-metrics'
+import { createHttpMetrics } from './http/http-metrics'
+import { createNoticeMetrics } from './notices/notice-metrics'
+import { createVoiceMetrics } from './voice/voice-metrics'
+import { createWatchMetrics } from './watch/metrics'
 
 /**
  * Every Prometheus metric the gateway exports, created once per gateway instance (tests run
- * several gateways in one process, so nothing here is a global singleton).
+ * several gateways in one process, so nothing here is a global singleton). The core ones are
+ * defined here; an area with several of its own (voice, notices, HTTP, the watch port, the
+ * cluster) defines them in its own `*-metrics.ts` factory, called from here and nowhere else —
+ * components receive their metrics, they never register any.
  */
 export function createMetrics() {
   const registry = new Registry()
@@ -20,6 +29,12 @@ export function createMetrics() {
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name)
   const metrics = {
     registry,
+    voice: createVoiceMetrics(registry),
+    notices: createNoticeMetrics(registry),
+    http: createHttpMetrics(registry),
+    watch: createWatchMetrics(registry),
+    cluster: createClusterMetrics(registry),
+    authThrottled: createAuthThrottledCounter(registry),
     connectedDevices: new Gauge({ name: 'eg_connected_devices', help: 'Devices connected to the embedded broker', registers: [registry] }),
     authRefused: new Counter({
       name: 'eg_mqtt_auth_refused_total',

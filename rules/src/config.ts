@@ -4,6 +4,7 @@
  * Missing fields take the DESIGN §5 defaults, so `{}` is a valid configuration.
  */
 import { z } from 'zod'
+import { riskLevels } from '../../contract/levels'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
@@ -97,7 +98,7 @@ const rulesSchema = z.object({
     stayRadiusM: z.number().positive().default(100),
     minDays: count.default(2),
     windowDays: count.default(14),
-    level: z.enum(['green', 'yellow', 'orange', 'red']).default('yellow'),
+    level: z.enum(riskLevels).default('yellow'),
   }).prefault({}),
   'device.battery': z.object({
     enabled,

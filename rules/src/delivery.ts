@@ -9,7 +9,7 @@
  * carry later event times are not yet applied — silence judged there would be silence that
  * never happened. So a silence finding is final when judged, like SOS: emitted at once.
  */
-import type { RuleInput } from './input'
+import type { DeviceKind, RuleInput } from './input'
 import type { Env } from './emit'
 import { elderName, emitOnce, makeFinding, minutes } from './emit'
 import type { DeliveryLog, ElderSlot, ElderState } from './state'
@@ -23,7 +23,7 @@ function logOf(slot: ElderSlot): DeliveryLog {
   if (log === undefined) {
     log = slot.delivery = {
       checkedTo: slot.live.lastTs,
-      devices: slot.live.devices.map((d): [string, 'watch' | 'camera', number] => [d.id, d.kind, d.lastTs]),
+      devices: slot.live.devices.map((d): [string, DeviceKind, number] => [d.id, d.kind, d.lastTs]),
       lagMs: 0,
       lagAt: NEVER,
     }

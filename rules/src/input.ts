@@ -1,12 +1,12 @@
+import type { DeviceEventType, DeviceKind, LocationSource } from '../../contract/device-events'
+
 /**
  * What the rule engine consumes: readings already decoded, validated and enriched by the
  * gateway (DESIGN §2: decode → filter → enrich → detect). Times are epoch milliseconds,
  * event time as reported by the device. Plain data only: these are also what the gateway
  * persists and what the backtester replays.
  */
-export type DeviceKind = 'watch' | 'camera'
-export type LocationSource = 'gps' | 'wifi' | 'lbs'
-export type DeviceEventType = 'sos' | 'fall' | 'removed' | 'worn' | 'door_open' | 'door_close' | 'low_battery' | 'power_off'
+export type { DeviceEventType, DeviceKind, LocationSource }
 
 interface InputBase {
   tenantId: string

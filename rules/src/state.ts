@@ -3,7 +3,7 @@
  * gateway can checkpoint it and restore it after a restart. Per-elder slots live under
  * `elders[elderId]` so only changed elders need writing.
  */
-import type { RuleInput } from './input'
+import type { DeviceKind, RuleInput } from './input'
 import type { Finding } from './types'
 
 /** A sentinel "before everything" time that survives JSON (unlike -Infinity). */
@@ -62,7 +62,7 @@ export interface Stay {
 
 export interface DeviceState {
   id: string
-  kind: 'watch' | 'camera'
+  kind: DeviceKind
   lastTs: number
   /** Start of the current low-battery episode, or null. */
   lowSince: number | null
@@ -138,7 +138,7 @@ export interface DeliveryLog {
   /** Rule-clock time up to which silence has been judged. */
   checkedTo: number
   /** Per device: [id, kind, last arrival]. A short array: one to three devices per elder. */
-  devices: Array<[string, 'watch' | 'camera', number]>
+  devices: Array<[string, DeviceKind, number]>
   /**
    * How far behind its event time this elder's data has recently been arriving (ms), and the
    * arrival at which that lag was seen: a watch uploading a 25-minute buffer shows ~25 min.

@@ -1,7 +1,10 @@
 /**
  * Domain types shared by the rule engine and its callers (DESIGN §5). Plain data only.
  */
-export type RiskLevel = 'green' | 'yellow' | 'orange' | 'red'
+import type { RiskLevel } from '../../contract/levels'
+
+// The levels are the contract's (contract/levels.ts): one definition for gateway, rules, simulators and board.
+export { levelRank, type RiskLevel } from '../../contract/levels'
 
 export type RuleId =
   | 'venue.repeat'
@@ -75,8 +78,3 @@ export interface Finding {
   refresh?: true
 }
 
-const LEVEL_RANK: Record<RiskLevel, number> = { green: 0, yellow: 1, orange: 2, red: 3 }
-
-export function levelRank(level: RiskLevel): number {
-  return LEVEL_RANK[level]
-}

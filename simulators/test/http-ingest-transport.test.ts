@@ -4,7 +4,8 @@ import { startTestGateway, waitFor, type TestGateway } from '../../test/support/
 import { DeviceLink } from '../src/devices/device-link'
 import { httpIngestConnector, IngestRefused } from '../src/devices/http-ingest-transport'
 import type { DeviceMessage, WatchReadingBody } from '../src/devices/messages'
-import { topicOf, type Connector } from '../src/devices/transport'
+import { topicOf } from '../../contract/topics'
+import { type Connector } from '../src/devices/transport'
 
 /**
  * The simulator's HTTP-ingest transport (a vendor cloud forwarding a device, DESIGN §3c)

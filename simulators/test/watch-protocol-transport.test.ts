@@ -4,7 +4,8 @@ import { startTestGateway, waitFor, type TestGateway } from '../../test/support/
 import { registerWatch } from '../../test/support/watch-client'
 import { DeviceLink, type VoiceCommand } from '../src/devices/device-link'
 import type { DeviceMessage, WatchReadingBody } from '../src/devices/messages'
-import { topicOf, type LinkTransport, type WatchNumberCredentials } from '../src/devices/transport'
+import { topicOf } from '../../contract/topics'
+import { type LinkTransport, type WatchNumberCredentials } from '../src/devices/transport'
 import { watchProtocolConnector, type WatchProtocolConnector } from '../src/devices/watch-protocol-transport'
 
 /**

@@ -118,7 +118,7 @@ describe('Dockerfile', () => {
   })
 
   it('copies the simulators and what they import (the sim profile runs them from this image)', () => {
-    for (const dir of ['gateway/src', 'rules/src', 'simulators/src', 'simulators/scenarios']) {
+    for (const dir of ['contract', 'gateway/src', 'rules/src', 'simulators/src', 'simulators/scenarios']) {
       expect(runtimeStage).toContain(`COPY ${dir} ./${dir}`)
       expect(existsSync(`${root}/${dir}`)).toBe(true)
     }
@@ -130,7 +130,7 @@ describe('Dockerfile', () => {
     expect(scripts.prepare).toMatch(/^node scripts\/build\.mjs\b/)
     // Build stage: the sources the build reads, then `npm run build`.
     expect(buildStage).toMatch(/^RUN npm run build$/m)
-    for (const dir of ['scripts', 'gateway/src', 'rules/src', 'dashboard']) expect(buildStage).toContain(`COPY ${dir} ./${dir}`)
+    for (const dir of ['scripts', 'contract', 'gateway/src', 'rules/src', 'dashboard']) expect(buildStage).toContain(`COPY ${dir} ./${dir}`)
     // Runtime stage: production dependencies, no install-time build (no sources or build tools there).
     expect(runtimeStage).toMatch(/^RUN npm ci --omit=dev --ignore-scripts\b/m)
     expect(runtimeStage).toContain('COPY --from=build /app/dist/gateway ./dist/gateway')

@@ -1,13 +1,17 @@
-import type { JSX } from 'preact'
-import { LEVEL_RANK } from '../alert-board'
+import { useMemo } from 'preact/hooks'
+import { levelRank } from '../../../contract/levels'
 import { useT } from '../i18n'
 import type { Elder, RiskLevel, Venue, VenueCandidate } from '../types'
-import type { Projector } from './map-view'
-import type { LatLon } from './projection'
+import type { LatLon } from './crs'
+import { L } from './leaflet'
+import { tag, useLayer, useMapContext, type MapContextValue } from './map-context'
 
 /**
- * The map's layers, each an SVG group drawn with the map's projector. Colour is never alone:
- * labels carry the name and, for venues, the kind; risky kinds have a heavy outline and ⚠.
+ * The map's layers, each a Leaflet layer group in its own pane, drawn from WGS-84 data moved
+ * onto the base map's datum (ctx.at). Colour is never alone: labels carry the name and, for
+ * venues, the kind; risky kinds have a heavy outline and ⚠; elders at risk are drawn last, on
+ * top, with a heavier ring. Clicks on a feature stop there (bubblingMouseEvents: false), so a
+ * click on the ground is a place.
  */
 export interface ElderMark {
   elder: Elder
@@ -16,127 +20,89 @@ export interface ElderMark {
   last?: LatLon & { ts: number }
 }
 
-/** Geofences never shrink to nothing: a dot stays clickable when zoomed out. */
-const MIN_RADIUS_PX = 6
-
-function stop(handler: () => void) {
-  return (e: MouseEvent) => {
-    e.stopPropagation()
-    handler()
-  }
-}
-
-function Label(props: { at: { x: number; y: number }; text: string; class?: string }): JSX.Element {
-  return (
-    <text x={props.at.x + 10} y={props.at.y - 10} class={`map-label${props.class === undefined ? '' : ` ${props.class}`}`}>
-      {props.text}
-    </text>
-  )
-}
-
 /**
  * Labels of what needs no attention (green elders, venues that are not risky) appear only when
  * zoomed in to a few streets: at town scale fifty names overlap into noise, and the names an
- * operator must find at a glance are the elders at risk and the risky venues.
+ * operator must find at a glance are the elders at risk and the risky venues. Below their
+ * level a label is a tooltip on hover.
  */
 const QUIET_LABEL_ZOOM = 15
+const RISK_LABEL_ZOOM = 12
+const RISKY_VENUE_LABEL_ZOOM = 11
 
-export function ElderLayer(props: { proj: Projector; marks: readonly ElderMark[]; onOpen(elder: Elder): void }): JSX.Element {
-  const { t } = useT()
-  const { proj } = props
+function label<T extends L.Layer>(layer: T, text: string, permanent: boolean, className = 'map-label'): T {
+  return layer.bindTooltip(text, { permanent, direction: 'right', offset: [10, -10], className })
+}
+
+/** Shapes of features people click: they stop the click before the map sees it. */
+const feature = (pane: string, className: string): L.PathOptions => ({ pane, className, bubblingMouseEvents: false })
+
+/**
+ * One layer group holding a few shapes for each item, every shape opening `onPick(item)` when
+ * clicked; rebuilt when the items or `deps` (a label threshold crossed, the language) change.
+ */
+function useFeatures<T>(items: readonly T[], draw: (ctx: MapContextValue, item: T) => L.Path[], onPick: ((item: T) => void) | undefined, deps: readonly unknown[]): void {
+  useLayer(
+    { onPick },
+    (ctx, handlers) => {
+      const group = L.layerGroup()
+      for (const item of items) for (const shape of draw(ctx, item)) group.addLayer(shape.on('click', () => handlers.current.onPick?.(item)))
+      return group
+    },
+    [items, ...deps],
+  )
+}
+
+export function ElderLayer(props: { marks: readonly ElderMark[]; onOpen(elder: Elder): void }): null {
+  const { t, lang } = useT()
+  const { zoom } = useMapContext()
   // Green first, red last: the riskiest elders are drawn on top.
-  const sorted = [...props.marks].sort((a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level])
-  return (
-    <g class="map-elders">
-      {sorted.map(({ elder, level, last }) => {
-        const home = proj.point(elder.home)
-        const r = Math.max(MIN_RADIUS_PX, proj.metres(elder.home.radiusM, elder.home.lat))
-        const pos = last === undefined ? null : proj.point(last)
-        const open = stop(() => props.onOpen(elder))
-        return (
-          <g key={elder.id} class={`map-elder risk-${level}`} data-testid="map-elder" data-elder-id={elder.id} data-level={level} onClick={open}>
-            <title>{`${elder.name} · ${t(`level_${level}`)}`}</title>
-            <circle cx={home.x} cy={home.y} r={r} class="map-home" data-testid="map-geofence" />
-            <circle cx={home.x} cy={home.y} r={4} class="map-home-dot" />
-            {pos !== null && (
-              <>
-                <line x1={home.x} y1={home.y} x2={pos.x} y2={pos.y} class="map-elder-tether" />
-                <circle cx={pos.x} cy={pos.y} r={9} class="map-elder-pos" data-testid="map-elder-position" />
-              </>
-            )}
-            {proj.zoom >= (level === 'green' ? QUIET_LABEL_ZOOM : 12) && <Label at={pos ?? home} text={`⌂ ${elder.name}`} />}
-          </g>
-        )
-      })}
-    </g>
-  )
+  const sorted = useMemo(() => [...props.marks].sort((a, b) => levelRank(a.level) - levelRank(b.level)), [props.marks])
+  const draw = (ctx: MapContextValue, { elder, level, last }: ElderMark): L.Path[] => {
+    const ids = { 'data-elder-id': elder.id, 'data-level': level }
+    const home = ctx.at(elder.home)
+    const geofence = tag(L.circle(home, { ...feature('elders', `map-home risk-${level}`), radius: elder.home.radiusM }), { 'data-testid': 'map-geofence', ...ids })
+    // The home's dot stays visible when the geofence shrinks to a few pixels (clicks go through to it).
+    const shapes: L.Path[] = [geofence, L.circleMarker(home, { pane: 'elders', className: `map-home-dot risk-${level}`, radius: 4, interactive: false })]
+    let marker: L.Path = geofence
+    if (last !== undefined) {
+      const pos = ctx.at(last)
+      marker = tag(L.circleMarker(pos, { ...feature('elders', `map-elder-pos risk-${level}`), radius: 9 }), { 'data-testid': 'map-elder-position', ...ids })
+      shapes.push(L.polyline([home, pos], { pane: 'elders', className: `map-elder-tether risk-${level}`, interactive: false }), marker)
+    }
+    const named = ctx.zoom >= (level === 'green' ? QUIET_LABEL_ZOOM : RISK_LABEL_ZOOM)
+    label(marker, named ? `⌂ ${elder.name}` : `${elder.name} · ${t(`level_${level}`)}`, named)
+    return shapes
+  }
+  useFeatures(sorted, draw, (m) => props.onOpen(m.elder), [zoom >= RISK_LABEL_ZOOM, zoom >= QUIET_LABEL_ZOOM, lang])
+  return null
 }
 
-export function VenueLayer(props: { proj: Projector; venues: readonly Venue[]; selectedId?: string | null; onSelect(venue: Venue): void }): JSX.Element {
-  const { t } = useT()
-  const { proj } = props
-  return (
-    <g class="map-venues">
-      {props.venues.map((venue) => {
-        const cls = `map-venue kind-${venue.kind}${venue.risky ? ' risky' : ''}${venue.id === props.selectedId ? ' selected' : ''}`
-        const label = `${venue.risky ? '⚠ ' : ''}${venue.name} · ${t(`vk_${venue.kind}`)}`
-        const select = stop(() => props.onSelect(venue))
-        if (venue.polygon !== null && venue.polygon.length >= 3) {
-          const pts = venue.polygon.map(([lat, lon]) => proj.point({ lat, lon }))
-          const top = pts.reduce((a, b) => (b.y < a.y ? b : a))
-          return (
-            <g key={venue.id} class={cls} data-testid="map-venue" data-venue-id={venue.id} data-kind={venue.kind} data-risky={String(venue.risky)} onClick={select}>
-              <title>{label}</title>
-              <polygon points={pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ')} class="map-venue-shape" />
-              {proj.zoom >= (venue.risky ? 11 : QUIET_LABEL_ZOOM) && <Label at={top} text={label} />}
-            </g>
-          )
-        }
-        if (venue.lat === null || venue.lon === null) return null
-        const c = proj.point({ lat: venue.lat, lon: venue.lon })
-        const r = Math.max(MIN_RADIUS_PX, proj.metres(venue.radiusM ?? 50, venue.lat))
-        return (
-          <g key={venue.id} class={cls} data-testid="map-venue" data-venue-id={venue.id} data-kind={venue.kind} data-risky={String(venue.risky)} onClick={select}>
-            <title>{label}</title>
-            <circle cx={c.x} cy={c.y} r={r} class="map-venue-shape" />
-            {proj.zoom >= (venue.risky ? 11 : QUIET_LABEL_ZOOM) && <Label at={{ x: c.x + r * 0.7, y: c.y - r * 0.7 }} text={label} />}
-          </g>
-        )
-      })}
-    </g>
-  )
+export function VenueLayer(props: { venues: readonly Venue[]; selectedId?: string | null; onSelect(venue: Venue): void }): null {
+  const { t, lang } = useT()
+  const { zoom } = useMapContext()
+  const draw = (ctx: MapContextValue, venue: Venue): L.Path[] => {
+    const className = `map-venue-shape kind-${venue.kind}${venue.risky ? ' risky' : ''}${venue.id === props.selectedId ? ' selected' : ''}`
+    const ids = { 'data-testid': 'map-venue', 'data-venue-id': venue.id, 'data-kind': venue.kind, 'data-risky': String(venue.risky) }
+    let shape: L.Path
+    if (venue.polygon !== null && venue.polygon.length >= 3) {
+      shape = tag(L.polygon(venue.polygon.map(([lat, lon]) => ctx.at({ lat, lon })), feature('venues', className)), { ...ids, 'data-shape': 'polygon' })
+    } else if (venue.lat !== null && venue.lon !== null) {
+      shape = tag(L.circle(ctx.at({ lat: venue.lat, lon: venue.lon }), { ...feature('venues', className), radius: venue.radiusM ?? 50 }), { ...ids, 'data-shape': 'circle' })
+    } else return []
+    return [label(shape, `${venue.risky ? '⚠ ' : ''}${venue.name} · ${t(`vk_${venue.kind}`)}`, ctx.zoom >= (venue.risky ? RISKY_VENUE_LABEL_ZOOM : QUIET_LABEL_ZOOM))]
+  }
+  useFeatures(props.venues, draw, props.onSelect, [props.selectedId, zoom >= RISKY_VENUE_LABEL_ZOOM, zoom >= QUIET_LABEL_ZOOM, lang])
+  return null
 }
 
-export function CandidateLayer(props: { proj: Projector; candidates: readonly VenueCandidate[]; onSelect?(candidate: VenueCandidate): void }): JSX.Element {
-  const { t } = useT()
-  const { proj } = props
-  return (
-    <g class="map-candidates">
-      {props.candidates.map((c) => {
-        const p = proj.point(c)
-        const r = Math.max(MIN_RADIUS_PX, proj.metres(c.radiusM, c.lat))
-        const label = `? ${t('cand_title')} · ${c.days.length}${t('cand_days')} · ${c.elderIds.length}${t('cand_elders')}`
-        return (
-          <g key={c.id} class="map-candidate" data-testid="map-candidate" data-candidate-id={c.id} onClick={stop(() => props.onSelect?.(c))}>
-            <title>{label}</title>
-            <circle cx={p.x} cy={p.y} r={r} class="map-candidate-shape" />
-            {proj.zoom >= 11 && <Label at={{ x: p.x + r * 0.7, y: p.y + r * 0.7 + 24 }} text={label} class="candidate" />}
-          </g>
-        )
-      })}
-    </g>
-  )
-}
-
-/** The venue being edited: a circle preview where the operator clicked. */
-export function DraftLayer(props: { proj: Projector; centre: LatLon | null; radiusM: number }): JSX.Element | null {
-  if (props.centre === null) return null
-  const c = props.proj.point(props.centre)
-  const r = Math.max(MIN_RADIUS_PX, props.proj.metres(props.radiusM, props.centre.lat))
-  return (
-    <g class="map-draft" data-testid="map-draft">
-      <circle cx={c.x} cy={c.y} r={r} class="map-draft-shape" />
-      <path d={`M ${c.x - 10} ${c.y} H ${c.x + 10} M ${c.x} ${c.y - 10} V ${c.y + 10}`} class="map-draft-cross" />
-    </g>
-  )
+export function CandidateLayer(props: { candidates: readonly VenueCandidate[]; onSelect?(candidate: VenueCandidate): void }): null {
+  const { t, lang } = useT()
+  const { zoom } = useMapContext()
+  const draw = (ctx: MapContextValue, c: VenueCandidate): L.Path[] => {
+    const shape = tag(L.circle(ctx.at(c), { ...feature('candidates', 'map-candidate-shape'), radius: c.radiusM }), { 'data-testid': 'map-candidate', 'data-candidate-id': c.id })
+    return [label(shape, `? ${t('cand_title')} · ${c.days.length}${t('cand_days')} · ${c.elderIds.length}${t('cand_elders')}`, ctx.zoom >= RISKY_VENUE_LABEL_ZOOM, 'map-label candidate')]
+  }
+  useFeatures(props.candidates, draw, props.onSelect, [zoom >= RISKY_VENUE_LABEL_ZOOM, lang])
+  return null
 }

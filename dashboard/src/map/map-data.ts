@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, ApiError, fetchAll } from '../api'
 import type { BoardConfig, Venue, VenueCandidate } from '../types'
-import type { LatLon } from './projection'
+import type { LatLon } from './crs'
 
 /**
- * What the map and venue pages read: the board config (tile server), venues and candidate
+ * What the map and venue pages read: the board config (base map and datum), venues and candidate
  * venues. A list the caller may not read (police: 403) or the gateway lacks (404) is empty
  * rather than an error, so the map still draws what it can.
  */
@@ -16,14 +16,15 @@ export interface MapData {
   failed: boolean
 }
 
-const NO_TILES: BoardConfig = { tileUrl: null, attribution: null, tenantName: '' }
+/** An older or unreachable gateway: no base map, WGS-84 (what the data is in, so nothing is shifted). */
+const NO_BASE_MAP: BoardConfig = { baseMap: 'none', pmtilesUrl: null, tileUrl: null, mapCrs: 'wgs84', attribution: null, tenantName: '' }
 let configOnce: Promise<BoardConfig> | null = null
 
 /** The board config changes only with a gateway restart: read once per page load. */
 export function loadBoardConfig(): Promise<BoardConfig> {
   configOnce ??= api<BoardConfig>('GET', '/board-config').catch(() => {
     configOnce = null
-    return NO_TILES
+    return NO_BASE_MAP
   })
   return configOnce
 }

@@ -1,173 +1,168 @@
 import type { ComponentChildren, JSX } from 'preact'
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { useT } from '../i18n'
-import { fitView, fromScreen, metresPerPixel, panBy, toScreen, tileUrl, visibleTiles, zoomAround, type LatLon, type Point, type Size, type View } from './projection'
-import { ScaleBar } from './scale-bar'
+import type { BoardConfig } from '../types'
+import { baseLayerOf, gridLayer } from './base-layer'
+import type { LatLon } from './crs'
+import { L } from './leaflet'
+import { contextFor, MapContext } from './map-context'
 
-/** What the layers draw with: screen pixels of a place, and of a length on the ground. */
-export interface Projector {
-  point(p: LatLon): Point
-  metres(m: number, lat: number): number
-  zoom: number
-}
+export type Place = LatLon & { radiusM?: number }
 
 export interface MapViewProps {
-  /** Raster tile template (`{z}/{x}/{y}`); null: a plain background with a grid (no internet). */
-  tileUrl: string | null
-  attribution: string | null
-  /** Places the map fits (until the operator pans or zooms; "fit" fits them again). */
-  fit: ReadonlyArray<LatLon & { radiusM?: number }>
+  /** The base map, its datum and credit line (GET /api/v1/board-config). */
+  config: BoardConfig
+  /** Places the map fits, WGS-84 (until the operator pans or zooms; "fit" fits them again). */
+  fit: readonly Place[]
   /** A place to bring into view (a venue being edited, a candidate); the map fits it when it changes. */
-  focus?: (LatLon & { radiusM?: number }) | null
-  /** A click on the ground (not on a feature, not the end of a drag). */
+  focus?: Place | null
+  /** A click on the ground (not on a feature, not the end of a drag), as WGS-84. */
   onMapClick?: (p: LatLon) => void
   /** Placing things: a crosshair cursor. */
   placing?: boolean
-  children: (proj: Projector) => ComponentChildren
+  /**
+   * Shapes may be drawn and edited on this map (leaflet-geoman, venues page of an editing role).
+   * geoman runs opt-in (map/geoman.ts): a map without this never gets its drawing tools.
+   */
+  drawable?: boolean
+  /** Layers (map/layers.tsx), drawn in panes of a fixed order whatever order they mount in. */
+  children?: ComponentChildren
 }
 
-/** A drag shorter than this is a click (hands shake on a touch screen). */
-const CLICK_SLOP_PX = 5
-const DEFAULT_VIEW: View = { center: { lat: 31.23, lon: 121.47 }, zoom: 12 }
+const DEFAULT_CENTRE: L.LatLngTuple = [31.23, 121.47]
+/** Panes above the base map (200) and below tooltips (650): candidates over venues, elders on top. */
+const PANES: ReadonlyArray<[string, number]> = [
+  ['venues', 410],
+  ['candidates', 420],
+  ['elders', 430],
+  ['draft', 440],
+]
+
+/** The bounds of places, each widened by its radius (Leaflet's toBounds takes a size in metres). */
+function boundsOf(places: readonly Place[], at: (p: LatLon) => L.LatLngTuple): L.LatLngBounds | null {
+  if (places.length === 0) return null
+  const bounds = L.latLngBounds([])
+  for (const p of places) bounds.extend(L.latLng(at(p)).toBounds(2 * (p.radiusM ?? 0)))
+  return bounds
+}
 
 /**
- * A small slippy map in SVG (Web Mercator): drag to pan, wheel or ± to zoom, "fit" to show
- * everything. Layers draw themselves with the projector; features stop their click from
- * reaching the ground, so a click on the ground is a place.
+ * The board's slippy map: Leaflet with the base map the gateway names, drag to pan, wheel or
+ * ± to zoom, "fit" to show everything, a metric scale bar. Layers come as children and draw
+ * themselves through the map context (map-context.ts), converted to the base map's datum.
  */
 export function MapView(props: MapViewProps): JSX.Element {
   const { t } = useT()
   const box = useRef<HTMLDivElement>(null)
-  const [size, setSize] = useState<Size>({ width: 800, height: 600 })
-  const [view, setView] = useState<View | null>(null)
+  const [map, setMap] = useState<L.Map | null>(null)
+  const [view, setView] = useState<{ zoom: number; centre: L.LatLng } | null>(null)
+  const [baseFailed, setBaseFailed] = useState(false)
+  // The operator took over the view: new data no longer refits it.
   const touched = useRef(false)
-  const drag = useRef<{ start: Point; last: Point; moved: boolean; id: number } | null>(null)
-  const suppressClick = useRef(false)
+  const fitting = useRef(false)
+  const onMapClick = useRef(props.onMapClick)
+  onMapClick.current = props.onMapClick
+  const crs = props.config.mapCrs
+  const ctx = useMemo(() => (map === null ? null : contextFor(map, crs, view?.zoom ?? map.getZoom())), [map, crs, view?.zoom])
 
   useLayoutEffect(() => {
     const el = box.current
     if (el === null) return
-    const measure = () => setSize({ width: Math.max(100, el.clientWidth), height: Math.max(100, el.clientHeight) })
-    measure()
-    const observer = new ResizeObserver(measure)
+    const m = L.map(el, {
+      zoomControl: false,
+      attributionControl: false,
+      zoomSnap: 0.25,
+      minZoom: 1,
+      maxZoom: 19,
+      center: DEFAULT_CENTRE,
+      zoom: 12,
+      pmIgnore: props.drawable !== true,
+    })
+    for (const [name, z] of PANES) m.createPane(name).style.zIndex = String(z)
+    L.control.attribution({ prefix: false }).addTo(m)
+    L.control.scale({ imperial: false, maxWidth: 140 }).addTo(m).getContainer()?.setAttribute('data-testid', 'scale-bar')
+    const show = () => setView({ zoom: m.getZoom(), centre: m.getCenter() })
+    m.on('zoomend moveend', show)
+    m.on('dragstart zoomstart', () => {
+      if (!fitting.current) touched.current = true
+    })
+    m.on('click', (e: L.LeafletMouseEvent) => onMapClick.current?.(contextFor(m, crs, m.getZoom()).from(e.latlng)))
+    // Leaflet follows the window's size only; the map's box also changes with the side panel.
+    const observer = new ResizeObserver(() => m.invalidateSize({ pan: false }))
     observer.observe(el)
-    return () => observer.disconnect()
-  }, [])
+    show()
+    setMap(m)
+    return () => {
+      observer.disconnect()
+      m.remove()
+    }
+  }, [crs, props.drawable])
+
+  useEffect(() => {
+    if (map === null) return
+    let live = true
+    let added: L.GridLayer | null = null
+    const add = (kind: string, layer: L.GridLayer) => {
+      if (!live) return
+      added = layer.addTo(map)
+      layer.getContainer()?.setAttribute('data-testid', kind === 'none' ? 'map-grid' : 'map-base')
+      layer.getContainer()?.setAttribute('data-base', kind)
+    }
+    baseLayerOf(props.config)
+      .then(({ kind, layer }) => add(kind, layer))
+      .catch(() => {
+        // An unreadable archive: say so, and keep the grid so panning still shows movement.
+        setBaseFailed(true)
+        add('none', gridLayer())
+      })
+    return () => {
+      live = false
+      added?.remove()
+    }
+  }, [map, props.config])
+
+  const at = (p: LatLon) => (ctx === null ? DEFAULT_CENTRE : ctx.at(p))
+  const fitAll = () => {
+    const bounds = boundsOf(props.fit, at)
+    if (map === null || bounds === null) return
+    fitting.current = true
+    map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17, animate: false })
+    fitting.current = false
+  }
 
   // Follow the data until the operator takes over the view.
   const fitKey = props.fit.map((p) => `${p.lat.toFixed(5)},${p.lon.toFixed(5)},${p.radiusM ?? 0}`).join(';')
-  const fitAll = () => setView(fitView(props.fit, size) ?? view ?? DEFAULT_VIEW)
   useEffect(() => {
     if (!touched.current) fitAll()
-  }, [fitKey, size.width, size.height])
+  }, [map, fitKey])
 
   const focusKey = props.focus == null ? '' : `${props.focus.lat},${props.focus.lon},${props.focus.radiusM ?? 0}`
   useEffect(() => {
-    if (props.focus == null) return
+    const bounds = props.focus == null ? null : boundsOf([props.focus], at)
+    if (map === null || bounds === null) return
     touched.current = true
     // Zoomed out a little: the surroundings show where the place is.
-    const fitted = fitView([props.focus], size, 40, 16)
-    if (fitted !== null) setView({ ...fitted, zoom: Math.max(1, Math.min(fitted.zoom - 1, 16)) })
-  }, [focusKey])
+    const zoom = map.getBoundsZoom(bounds, false, L.point(80, 80))
+    map.setView(bounds.getCenter(), Math.max(1, Math.min(zoom - 1, 16)), { animate: false })
+  }, [map, focusKey])
 
-  const v = view ?? DEFAULT_VIEW
-  const move = (next: View) => {
-    touched.current = true
-    setView(next)
-  }
-  const local = (e: { clientX: number; clientY: number }): Point => {
-    const r = box.current?.getBoundingClientRect()
-    return { x: e.clientX - (r?.left ?? 0), y: e.clientY - (r?.top ?? 0) }
-  }
-
-  const onPointerDown = (e: PointerEvent) => {
-    if (e.button !== 0) return
-    const p = local(e)
-    drag.current = { start: p, last: p, moved: false, id: e.pointerId }
-  }
-  const onPointerMove = (e: PointerEvent) => {
-    const d = drag.current
-    if (d === null || d.id !== e.pointerId) return
-    const p = local(e)
-    if (!d.moved && Math.hypot(p.x - d.start.x, p.y - d.start.y) < CLICK_SLOP_PX) return
-    if (!d.moved) {
-      // Captured only once it is a drag: a capture from the start would steal features' clicks.
-      d.moved = true
-      ;(e.currentTarget as Element).setPointerCapture(e.pointerId)
-    }
-    move(panBy(v, p.x - d.last.x, p.y - d.last.y))
-    d.last = p
-  }
-  const onPointerUp = (e: PointerEvent) => {
-    const d = drag.current
-    if (d === null || d.id !== e.pointerId) return
-    suppressClick.current = d.moved
-    drag.current = null
-  }
-  const onClick = (e: MouseEvent) => {
-    if (suppressClick.current) {
-      suppressClick.current = false
-      return
-    }
-    props.onMapClick?.(fromScreen(v, size, local(e)))
-  }
-  const onWheel = (e: WheelEvent) => {
-    e.preventDefault()
-    // A mouse notch is ~100 px of deltaY: half a level; trackpads send many small deltas.
-    const delta = Math.max(-1, Math.min(1, -e.deltaY / 200))
-    move(zoomAround(v, size, local(e), delta))
-  }
-  const zoomButton = (delta: number) => move(zoomAround(v, size, { x: size.width / 2, y: size.height / 2 }, delta))
-
-  const proj: Projector = {
-    point: (p) => toScreen(v, size, p),
-    metres: (m, lat) => m / metresPerPixel(lat, v.zoom),
-    zoom: v.zoom,
-  }
-  // The grid follows the ground: one line per (scaled) tile edge, offset as the map pans.
-  const tiles = visibleTiles(v, size)
-  const first = tiles[0]
-  const gridStep = (first?.size ?? 256) / 2
-  const offset = (n: number) => ((n % gridStep) + gridStep) % gridStep
-
+  const centre = view?.centre
+  // The view on the box (zoom, centre in the base map's datum): browser tests work out from it
+  // where a place must be drawn, without asking Leaflet.
   return (
-    <div class={`map-view${props.placing === true ? ' placing' : ''}`} ref={box} data-testid="map-view" data-zoom={v.zoom.toFixed(2)}>
-      <svg
-        width={size.width}
-        height={size.height}
-        role="application"
-        aria-label={t('map_aria')}
-        onPointerDown={onPointerDown}
-        onPointerMove={onPointerMove}
-        onPointerUp={onPointerUp}
-        onPointerCancel={onPointerUp}
-        onClick={onClick}
-        onWheel={onWheel}
-      >
-        <rect x="0" y="0" width={size.width} height={size.height} class="map-bg" data-testid="map-bg" />
-        {props.tileUrl !== null
-          ? tiles.map((tile) => (
-              <image key={`${tile.z}/${tile.x}/${tile.y}/${tile.left}`} href={tileUrl(props.tileUrl ?? '', tile)} x={tile.left} y={tile.top} width={tile.size + 0.5} height={tile.size + 0.5} data-testid="map-tile" />
-            ))
-          : first !== undefined && (
-              <g class="map-grid" data-testid="map-grid">
-                {Array.from({ length: Math.ceil(size.width / gridStep) + 1 }, (_, i) => (
-                  <line key={`x${i}`} x1={offset(first.left) + i * gridStep} y1={0} x2={offset(first.left) + i * gridStep} y2={size.height} />
-                ))}
-                {Array.from({ length: Math.ceil(size.height / gridStep) + 1 }, (_, i) => (
-                  <line key={`y${i}`} x1={0} y1={offset(first.top) + i * gridStep} x2={size.width} y2={offset(first.top) + i * gridStep} />
-                ))}
-              </g>
-            )}
-        {props.children(proj)}
-        <rect x="8" y={size.height - 44} width="170" height="36" rx="6" class="map-scale-bg" />
-        <ScaleBar x={20} y={size.height - 16} metresPerPixel={metresPerPixel(v.center.lat, v.zoom)} maxPx={140} />
-      </svg>
+    <div
+      class={`map-view${props.placing === true ? ' placing' : ''}`}
+      data-testid="map-view"
+      data-zoom={view?.zoom.toFixed(2)}
+      data-center={centre === undefined ? undefined : `${centre.lat.toFixed(7)},${centre.lng.toFixed(7)}`}
+      data-crs={crs}
+    >
+      <div class="map-leaflet" ref={box} role="application" aria-label={t('map_aria')} />
       <div class="map-controls">
-        <button type="button" data-testid="map-zoom-in" title={t('map_zoomIn')} onClick={() => zoomButton(1)}>
+        <button type="button" data-testid="map-zoom-in" title={t('map_zoomIn')} onClick={() => map?.zoomIn()}>
           ＋
         </button>
-        <button type="button" data-testid="map-zoom-out" title={t('map_zoomOut')} onClick={() => zoomButton(-1)}>
+        <button type="button" data-testid="map-zoom-out" title={t('map_zoomOut')} onClick={() => map?.zoomOut()}>
           －
         </button>
         <button
@@ -182,7 +177,12 @@ export function MapView(props: MapViewProps): JSX.Element {
           ⤢
         </button>
       </div>
-      {props.tileUrl !== null && props.attribution !== null && <div class="map-attribution">{props.attribution}</div>}
+      {baseFailed && (
+        <p class="map-notice" data-testid="map-base-failed">
+          {t('map_baseFailed')}
+        </p>
+      )}
+      {ctx !== null && <MapContext.Provider value={ctx}>{props.children}</MapContext.Provider>}
     </div>
   )
 }

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { compareAlerts, LEVEL_RANK } from '../alert-board'
+import { levelRank } from '../../../contract/levels'
+import { compareAlerts } from '../alert-board'
 import { api, fetchAll } from '../api'
 import { alertsStore, onStreamChange } from '../data'
 import { formatTime, useT } from '../i18n'
@@ -44,7 +45,7 @@ export function ElderPage(props: { id: string }): JSX.Element {
   // The live copy of an alert wins over the one read when the page opened.
   const alerts = [...new Map([...history, ...[...live.values()].filter((a) => a.elderId === props.id)].map((a) => [a.id, live.get(a.id) ?? a])).values()].sort(compareAlerts)
   const readings = telemetry?.items ?? []
-  const riskLevel = alerts.reduce<RiskLevel>((top, a) => (a.status !== 'resolved' && LEVEL_RANK[a.level] > LEVEL_RANK[top] ? a.level : top), 'green')
+  const riskLevel = alerts.reduce<RiskLevel>((top, a) => (a.status !== 'resolved' && levelRank(a.level) > levelRank(top) ? a.level : top), 'green')
 
   return (
     <section class="elder-page">

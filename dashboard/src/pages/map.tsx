@@ -1,13 +1,14 @@
 import type { JSX } from 'preact'
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { LEVEL_RANK, riskByElder } from '../alert-board'
+import { levelRank } from '../../../contract/levels'
+import { riskByElder } from '../alert-board'
 import { alertsStore, eldersStore, loadElders } from '../data'
 import { formatTime, useT } from '../i18n'
 import { CandidateLayer, ElderLayer, VenueLayer, type ElderMark } from '../map/layers'
 import { MapLegend, SHOW_ALL, type MapFilter } from '../map/legend'
+import type { LatLon } from '../map/crs'
 import { lastPositions, placesOf, useMapData } from '../map/map-data'
 import { MapView } from '../map/map-view'
-import type { LatLon } from '../map/projection'
 import { Link, navigate } from '../router'
 import { useStore } from '../store'
 import type { Venue, VenueCandidate } from '../types'
@@ -15,7 +16,8 @@ import type { Venue, VenueCandidate } from '../types'
 /**
  * 地图: elders' homes (geofences) and last positions in their risk colour, venues by kind
  * (risky kinds emphasised), candidate venues dashed. Click an elder for the elder page, a
- * venue or candidate for its details. Tiles only when the gateway names a tile server.
+ * venue or candidate for its details. The base map is the one the gateway names (a local
+ * PMTiles archive, a tile server, or none).
  */
 export function MapPage(): JSX.Element {
   const { t, lang } = useT()
@@ -33,7 +35,7 @@ export function MapPage(): JSX.Element {
     const known = new Set([...alerts.values()].map((a) => a.elderId))
     return [...elders.values()]
       .map((elder) => ({ elder, level: risk.get(elder.id)?.level ?? (known.has(elder.id) ? 'green' : (elder.riskLevel ?? 'green')) }))
-      .sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level])
+      .sort((a, b) => levelRank(b.level) - levelRank(a.level))
   }, [elders, alerts])
 
   const elderKey = marks.map((m) => m.elder.id).join(',')
@@ -45,24 +47,19 @@ export function MapPage(): JSX.Element {
     }
   }, [elderKey])
 
-  const venues = (data?.venues ?? []).filter((v) => filter.kinds.has(v.kind))
-  const candidates = (data?.candidates ?? []).filter((c) => c.status === 'new')
+  const venues = useMemo(() => (data?.venues ?? []).filter((v) => filter.kinds.has(v.kind)), [data, filter])
+  const candidates = useMemo(() => (data?.candidates ?? []).filter((c) => c.status === 'new'), [data])
   const fit = useMemo(() => [...marks.map((m) => ({ ...m.elder.home })), ...placesOf(data?.venues ?? [], candidates)], [marks, data])
+  const placed = useMemo(() => marks.map((m) => ({ ...m, last: positions.get(m.elder.id) })), [marks, positions])
 
   if (data === null) return <p class="muted">…</p>
   return (
     <section class="map-page">
       <div class="map-main">
-        <MapView tileUrl={data.config.tileUrl} attribution={data.config.attribution} fit={fit}>
-          {(proj) => (
-            <>
-              <VenueLayer proj={proj} venues={venues} selectedId={selected?.id ?? null} onSelect={setSelected} />
-              {filter.candidates && <CandidateLayer proj={proj} candidates={candidates} onSelect={setSelected} />}
-              {filter.elders && (
-                <ElderLayer proj={proj} marks={marks.map((m) => ({ ...m, last: positions.get(m.elder.id) }))} onOpen={(e) => navigate(`/elders/${encodeURIComponent(e.id)}`)} />
-              )}
-            </>
-          )}
+        <MapView config={data.config} fit={fit}>
+          <VenueLayer venues={venues} selectedId={selected?.id ?? null} onSelect={setSelected} />
+          {filter.candidates && <CandidateLayer candidates={candidates} onSelect={setSelected} />}
+          {filter.elders && <ElderLayer marks={placed} onOpen={(e) => navigate(`/elders/${encodeURIComponent(e.id)}`)} />}
         </MapView>
       </div>
       <div class="map-side">

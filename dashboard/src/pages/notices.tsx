@@ -61,7 +61,7 @@ export function NoticesPage(): JSX.Element {
               </td>
               <td class={`ns ns-${n.status}`}>{t(`ns_${n.status}`)}</td>
               <td class="num">{n.attempts}</td>
-              <td class="mono">{n.receipt?.caseNumber ?? n.caseNumber ?? '—'}</td>
+              <td class="mono">{n.receipt?.caseNumber ?? '—'}</td>
               <td class="error-text">{n.lastError ?? ''}</td>
             </tr>
           ))}

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact'
 import { useEffect, useMemo } from 'preact/hooks'
-import { LEVEL_RANK, riskByElder } from '../alert-board'
+import { levelRank } from '../../../contract/levels'
+import { riskByElder } from '../alert-board'
 import { alertsStore, eldersStore, loadElders } from '../data'
 import { formatTime, useT } from '../i18n'
 import { LevelBadge } from '../levels'
@@ -29,7 +30,7 @@ export function RiskPage(): JSX.Element {
       const level: RiskLevel = entry?.level ?? (known.has(elder.id) ? 'green' : (elder.riskLevel ?? 'green'))
       return { elder, level, alerts: entry?.alerts ?? [], since: entry?.since ?? null }
     })
-    return out.sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || (a.since ?? '').localeCompare(b.since ?? '') || a.elder.name.localeCompare(b.elder.name))
+    return out.sort((a, b) => levelRank(b.level) - levelRank(a.level) || (a.since ?? '').localeCompare(b.since ?? '') || a.elder.name.localeCompare(b.elder.name))
   }, [elders, alerts])
 
   if (rows.length === 0) return <p class="empty">{t('noData')}</p>

@@ -93,7 +93,7 @@ export const FIELDS: readonly FieldSpec[] = [
 /** Rules in DESIGN §5 order, each with its fields (SOS and fall only switch on and off). */
 export const RULE_ORDER: readonly string[] = RULE_IDS
 
-export const LEVELS = ['green', 'yellow', 'orange', 'red'] as const
+export { riskLevels as LEVELS } from '../../../contract/levels'
 
 export function fieldId(spec: Pick<FieldSpec, 'rule' | 'key'>): string {
   return `${spec.rule}/${spec.key}`

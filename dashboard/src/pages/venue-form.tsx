@@ -2,50 +2,9 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { FieldNote } from '../field-note'
 import { useT, type MessageKey } from '../i18n'
-import { VENUE_KINDS, type Venue, type VenueKind } from '../types'
-
-/**
- * The venue being created or edited. Numbers stay text while typed (a half-typed "31." is
- * not a number yet); the gateway validates and its field errors are shown beside the fields.
- */
-export interface VenueDraft {
-  id: string | null
-  name: string
-  kind: VenueKind
-  address: string
-  lat: string
-  lon: string
-  radiusM: string
-  /** A polygon venue keeps its outline until the operator places a circle instead. */
-  polygon: Array<[number, number]> | null
-}
-
-export const EMPTY_DRAFT: VenueDraft = { id: null, name: '', kind: 'sales', address: '', lat: '', lon: '', radiusM: '100', polygon: null }
-
-export function draftOf(venue: Venue): VenueDraft {
-  return {
-    id: venue.id,
-    name: venue.name,
-    kind: venue.kind,
-    address: venue.address ?? '',
-    lat: venue.lat === null ? '' : String(venue.lat),
-    lon: venue.lon === null ? '' : String(venue.lon),
-    radiusM: venue.radiusM === null ? '' : String(venue.radiusM),
-    polygon: venue.polygon,
-  }
-}
-
-/** A typed number, or the text itself so the gateway names the field as invalid. */
-const num = (text: string): number | string | undefined => (text.trim() === '' ? undefined : Number.isFinite(Number(text)) ? Number(text) : text)
-
-/** The POST/PATCH body: the circle, or the polygon when no circle was placed. */
-export function bodyOf(draft: VenueDraft): Record<string, unknown> {
-  const geometry =
-    draft.polygon !== null && draft.lat === '' && draft.lon === ''
-      ? { polygon: draft.polygon }
-      : { lat: num(draft.lat), lon: num(draft.lon), radiusM: num(draft.radiusM) }
-  return { name: draft.name.trim(), kind: draft.kind, address: draft.address.trim() === '' ? null : draft.address.trim(), ...geometry }
-}
+import type { DrawKind } from '../map/draft-layer'
+import { VENUE_KINDS, type VenueKind } from '../types'
+import type { VenueDraft } from './venue-draft'
 
 function Field(props: { label: MessageKey; name: keyof VenueDraft; errors: ReadonlyMap<string, string>; children: JSX.Element }): JSX.Element {
   const { t } = useT()
@@ -59,10 +18,16 @@ function Field(props: { label: MessageKey; name: keyof VenueDraft; errors: Reado
   )
 }
 
+/**
+ * The create/edit form beside the map: name, kind, address, the circle as numbers, and the
+ * drawing tools (a polygon or a circle drawn on the map; the outline shown is editable there).
+ */
 export function VenueForm(props: {
   draft: VenueDraft
   errors: ReadonlyMap<string, string>
   busy: boolean
+  drawing: DrawKind | null
+  onDraw(kind: DrawKind | null): void
   onChange(draft: VenueDraft): void
   onSave(): void
   onDelete(): void
@@ -86,7 +51,7 @@ export function VenueForm(props: {
       }}
     >
       <h3>{draft.id === null ? t('venue_new') : t('venue_edit')}</h3>
-      <p class="muted">{t('venue_clickHint')}</p>
+      <DrawTools drawing={props.drawing} onDraw={props.onDraw} />
       <Field label="venue_name" name="name" errors={props.errors}>
         {text('name')}
       </Field>
@@ -136,5 +101,31 @@ export function VenueForm(props: {
         )}
       </div>
     </form>
+  )
+}
+
+/** Draw a polygon or a circle on the map, or stop; the hint says what the next click does. */
+function DrawTools(props: { drawing: DrawKind | null; onDraw(kind: DrawKind | null): void }): JSX.Element {
+  const { t } = useT()
+  const hint: MessageKey = props.drawing === 'Polygon' ? 'venue_drawPolygonHint' : props.drawing === 'Circle' ? 'venue_drawCircleHint' : 'venue_shapeHint'
+  return (
+    <div class="venue-draw">
+      <div class="form-actions">
+        <button type="button" class={props.drawing === 'Polygon' ? 'primary' : ''} data-testid="venue-draw-polygon" onClick={() => props.onDraw('Polygon')}>
+          ⬠ {t('venue_drawPolygon')}
+        </button>
+        <button type="button" class={props.drawing === 'Circle' ? 'primary' : ''} data-testid="venue-draw-circle" onClick={() => props.onDraw('Circle')}>
+          ◯ {t('venue_drawCircle')}
+        </button>
+        {props.drawing !== null && (
+          <button type="button" class="ghost" data-testid="venue-draw-cancel" onClick={() => props.onDraw(null)}>
+            {t('venue_drawCancel')}
+          </button>
+        )}
+      </div>
+      <p class="muted" data-testid="venue-draw-hint">
+        {t(hint)}
+      </p>
+    </div>
   )
 }

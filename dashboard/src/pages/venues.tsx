@@ -2,23 +2,23 @@ import type { JSX } from 'preact'
 import { useMemo, useState } from 'preact/hooks'
 import { api, fieldErrorsOf } from '../api'
 import { useT } from '../i18n'
-import { CandidateLayer, DraftLayer, VenueLayer } from '../map/layers'
+import { roundCoord, type LatLon } from '../map/crs'
+import { DraftLayer, type DrawKind } from '../map/draft-layer'
+import { CandidateLayer, VenueLayer } from '../map/layers'
 import { placesOf, useMapData } from '../map/map-data'
-import { MapView } from '../map/map-view'
-import type { LatLon } from '../map/projection'
+import { MapView, type Place } from '../map/map-view'
 import { sessionStore } from '../session'
 import { useStore } from '../store'
 import { toast } from '../toast'
 import type { Venue } from '../types'
 import { CandidateList } from './venue-candidates'
-import { bodyOf, draftOf, EMPTY_DRAFT, VenueForm, type VenueDraft } from './venue-form'
-
-/** Six decimals of a degree are ~10 cm: more than a click on a screen can mean. */
-const coord = (v: number) => v.toFixed(6)
+import { bodyOf, draftOf, EMPTY_DRAFT, shapeOfDraft, withShape, type VenueDraft } from './venue-draft'
+import { VenueForm } from './venue-form'
 
 /**
- * 场所: the venue list with a create/edit form beside a map (click the map to place the centre,
- * the radius draws as a preview), and candidate venues to promote. Police see, never edit.
+ * 场所: the venue list with a create/edit form beside a map — click the map to place a circle's
+ * centre, or draw a polygon or a circle (leaflet-geoman), and drag the outline to change it —
+ * and candidate venues to promote. Police see, never edit: no form, no drawing, no editable outline.
  */
 export function VenuesPage(): JSX.Element {
   const { t } = useT()
@@ -28,15 +28,20 @@ export function VenuesPage(): JSX.Element {
   const [draft, setDraft] = useState<VenueDraft | null>(null)
   const [errors, setErrors] = useState<ReadonlyMap<string, string>>(new Map())
   const [busy, setBusy] = useState(false)
-  const [focus, setFocus] = useState<(LatLon & { radiusM?: number }) | null>(null)
+  const [focus, setFocus] = useState<Place | null>(null)
+  const [drawing, setDrawing] = useState<DrawKind | null>(null)
 
   const venues = data?.venues ?? []
-  const candidates = (data?.candidates ?? []).filter((c) => c.status === 'new')
+  const candidates = useMemo(() => (data?.candidates ?? []).filter((c) => c.status === 'new'), [data])
   const fit = useMemo(() => placesOf(venues, candidates), [data])
+  // The venue being edited is drawn by the draft layer (editable), not among the others.
+  const shown = useMemo(() => venues.filter((v) => v.id !== draft?.id), [data, draft?.id])
+  const shape = draft === null ? null : shapeOfDraft(draft)
 
   const edit = (next: VenueDraft | null) => {
     setDraft(next)
     setErrors(new Map())
+    setDrawing(null)
   }
   const pick = (venue: Venue) => {
     if (readOnly) return
@@ -44,9 +49,11 @@ export function VenuesPage(): JSX.Element {
     if (venue.lat !== null && venue.lon !== null) setFocus({ lat: venue.lat, lon: venue.lon, radiusM: venue.radiusM ?? 0 })
     else if (venue.polygon?.[0] !== undefined) setFocus({ lat: venue.polygon[0][0], lon: venue.polygon[0][1] })
   }
+  // A click places a circle's centre; a polygon is changed by its corners (or replaced by drawing).
   const place = (p: LatLon) => {
-    if (readOnly) return
-    setDraft({ ...(draft ?? EMPTY_DRAFT), lat: coord(p.lat), lon: coord(p.lon) })
+    if (readOnly || drawing !== null || shape?.kind === 'polygon') return
+    // The radius stays as typed: a half-typed or wrong one is the gateway's to name.
+    setDraft({ ...(draft ?? EMPTY_DRAFT), lat: roundCoord(p.lat).toFixed(6), lon: roundCoord(p.lon).toFixed(6) })
   }
 
   const save = async () => {
@@ -82,18 +89,14 @@ export function VenuesPage(): JSX.Element {
   }
 
   if (data === null) return <p class="muted">…</p>
-  const centre = draft !== null && draft.lat !== '' && draft.lon !== '' ? { lat: Number(draft.lat), lon: Number(draft.lon) } : null
-  const validCentre = centre !== null && Number.isFinite(centre.lat) && Number.isFinite(centre.lon) ? centre : null
   return (
     <section class="venues-page">
       <div class="map-main">
-        <MapView tileUrl={data.config.tileUrl} attribution={data.config.attribution} fit={fit} focus={focus} placing={!readOnly} onMapClick={place}>
-          {(proj) => (
-            <>
-              <VenueLayer proj={proj} venues={venues.filter((v) => v.id !== draft?.id || validCentre === null)} selectedId={draft?.id ?? null} onSelect={pick} />
-              <CandidateLayer proj={proj} candidates={candidates} />
-              <DraftLayer proj={proj} centre={validCentre} radiusM={Number(draft?.radiusM) || 0} />
-            </>
+        <MapView config={data.config} fit={fit} focus={focus} placing={!readOnly && shape?.kind !== 'polygon'} drawable={!readOnly} onMapClick={place}>
+          <VenueLayer venues={shown} onSelect={pick} />
+          <CandidateLayer candidates={candidates} />
+          {!readOnly && draft !== null && (
+            <DraftLayer shape={shape} drawing={drawing} onShape={(s) => setDraft((d) => withShape(d ?? EMPTY_DRAFT, s))} onDrawEnd={() => setDrawing(null)} />
           )}
         </MapView>
       </div>
@@ -106,7 +109,17 @@ export function VenuesPage(): JSX.Element {
               ＋ {t('venue_new')}
             </button>
           ) : (
-            <VenueForm draft={draft} errors={errors} busy={busy} onChange={setDraft} onSave={() => void save()} onDelete={() => void remove()} onCancel={() => edit(null)} />
+            <VenueForm
+              draft={draft}
+              errors={errors}
+              busy={busy}
+              drawing={drawing}
+              onDraw={setDrawing}
+              onChange={setDraft}
+              onSave={() => void save()}
+              onDelete={() => void remove()}
+              onCancel={() => edit(null)}
+            />
           ))}
         <section class="card">
           <h3>

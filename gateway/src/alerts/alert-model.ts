@@ -1,16 +1,13 @@
 import type { Finding } from '../../../rules/src/index'
-import type { RiskLevel } from './levels'
+import type { RiskLevel } from '../../../contract/levels'
+import type { AlertStatus, Disposition } from '../../../contract/alert-lifecycle'
 
 /**
  * What an alert is (no SQL here): the row as the API shows it, and the words of its
  * lifecycle. DESIGN §5: one open alert per (elder, rule); open → acknowledged → resolved, and
  * back to open by a reopen.
  */
-export const alertStatuses = ['open', 'acknowledged', 'resolved'] as const
-export type AlertStatus = (typeof alertStatuses)[number]
-
-export const dispositions = ['confirmed_fraud', 'false_alarm', 'referred_to_police', 'resolved_other'] as const
-export type Disposition = (typeof dispositions)[number]
+export { alertStatuses, dispositions, type AlertStatus, type Disposition } from '../../../contract/alert-lifecycle'
 
 export interface Alert {
   id: string

@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { RULE_IDS } from '../../../rules/src/index'
 import { EgError } from '../errors'
+import type { Crs } from '../geo/crs'
+import { crsParam, crsQuery, evidenceIn } from '../http/crs-edge'
 import { ALL_ROLES, ADMIN, STAFF, userOf, type AuthUser } from '../http/auth'
 import { idParams, pageQuery } from '../http/pagination'
 import { bearerErrors, bodyErrors, timestamp } from '../http/schemas/responses'
@@ -10,7 +12,7 @@ import type { Db } from '../storage/db'
 import { alertStatuses, dispositions, type Alert } from './alert-model'
 import { getAlert, listAlerts } from './alert-store'
 import { loadAlertHistory } from './history-store'
-import { riskLevels } from './levels'
+import { riskLevels } from '../../../contract/levels'
 import type { AlertLifecycle } from './lifecycle'
 import { alertSla } from './sla-store'
 
@@ -32,6 +34,7 @@ const alertQuery = pageQuery.extend({
   elderId: z.string().max(128).optional(),
   rule: z.enum(RULE_IDS as [string, ...string[]]).optional(),
   assignee: z.string().min(1).max(128).optional(),
+  crs: crsParam,
 })
 
 const timeValue = z
@@ -124,13 +127,14 @@ const slaSchema = {
   querystring: slaQuery,
   response: { 200: slaView, ...bearerErrors() },
 }
-const getSchema = { operationId: 'getAlert', summary: 'One alert with its history', tags, params: idParams, response: { 200: alertDetailView, ...bearerErrors('NOT_FOUND') } }
+const getSchema = { operationId: 'getAlert', summary: 'One alert with its history', tags, params: idParams, querystring: crsQuery, response: { 200: alertDetailView, ...bearerErrors('NOT_FOUND') } }
 /** A lifecycle action: the alert after it; 409 when the alert is not in a state the action applies to. */
 const actionResponse = { 200: alertDetailView, ...bearerErrors('NOT_FOUND', 'CONFLICT'), ...bodyErrors }
-const ackSchema = { operationId: 'acknowledgeAlert', summary: 'Acknowledge an open alert', tags, params: idParams, response: actionResponse }
-const assignSchema = { operationId: 'assignAlert', summary: 'Assign an alert to an admin or operator', tags, params: idParams, body: assignBody, response: actionResponse }
-const resolveSchema = { operationId: 'resolveAlert', summary: 'Resolve an alert with a disposition', tags, params: idParams, body: resolveBody, response: actionResponse }
-const reopenSchema = { operationId: 'reopenAlert', summary: 'Reopen a resolved alert (admins)', tags, params: idParams, response: actionResponse }
+const action = { tags, params: idParams, querystring: crsQuery, response: actionResponse }
+const ackSchema = { operationId: 'acknowledgeAlert', summary: 'Acknowledge an open alert', ...action }
+const assignSchema = { operationId: 'assignAlert', summary: 'Assign an alert to an admin or operator', ...action, body: assignBody }
+const resolveSchema = { operationId: 'resolveAlert', summary: 'Resolve an alert with a disposition', ...action, body: resolveBody }
+const reopenSchema = { operationId: 'reopenAlert', summary: 'Reopen a resolved alert (admins)', ...action }
 
 /** Police see only escalations (red) of elders assigned to their own station. */
 function stationOf(user: AuthUser): string | undefined {
@@ -140,8 +144,9 @@ function stationOf(user: AuthUser): string | undefined {
 export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsync {
   const now = deps.now ?? (() => Date.now())
 
-  async function withHistory(tenantId: string, alert: Alert) {
-    return { ...alert, history: await loadAlertHistory(deps.db, tenantId, alert.id) }
+  /** The alert as the API shows it: its history added, the positions in its evidence in `crs`. */
+  async function withHistory(tenantId: string, alert: Alert, crs: Crs) {
+    return { ...alert, evidence: evidenceIn(alert.evidence, crs), history: await loadAlertHistory(deps.db, tenantId, alert.id) }
   }
 
   return async (plain) => {
@@ -149,9 +154,9 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsync {
 
     app.get('/alerts', { config: { roles: ALL_ROLES }, schema: listSchema }, async (request) => {
       const user = userOf(request)
-      const q = request.query
+      const { crs, ...q } = request.query
       const page = await listAlerts(deps.db, { tenantId: user.tenantId, ...q, policeStationId: stationOf(user) })
-      return { ...page, limit: q.limit, offset: q.offset }
+      return { ...page, items: page.items.map((a) => ({ ...a, evidence: evidenceIn(a.evidence, crs) })), limit: q.limit, offset: q.offset }
     })
 
     app.get('/alerts/sla', { config: { roles: STAFF }, schema: slaSchema }, async (request) => {
@@ -166,27 +171,27 @@ export function alertRoutes(deps: AlertRouteDeps): FastifyPluginAsync {
       const station = stationOf(user)
       const alert = await getAlert(deps.db, user.tenantId, request.params.id, station === undefined ? {} : { policeStationId: station })
       if (!alert) throw new EgError('NOT_FOUND', 'alert not found')
-      return withHistory(user.tenantId, alert)
+      return withHistory(user.tenantId, alert, request.query.crs)
     })
 
     app.post('/alerts/:id/ack', { config: { roles: STAFF }, schema: ackSchema }, async (request) => {
       const user = userOf(request)
-      return withHistory(user.tenantId, await deps.lifecycle.acknowledge(user, request.params.id))
+      return withHistory(user.tenantId, await deps.lifecycle.acknowledge(user, request.params.id), request.query.crs)
     })
 
     app.post('/alerts/:id/assign', { config: { roles: STAFF }, schema: assignSchema }, async (request) => {
       const user = userOf(request)
-      return withHistory(user.tenantId, await deps.lifecycle.assign(user, request.params.id, request.body.userId))
+      return withHistory(user.tenantId, await deps.lifecycle.assign(user, request.params.id, request.body.userId), request.query.crs)
     })
 
     app.post('/alerts/:id/resolve', { config: { roles: STAFF }, schema: resolveSchema }, async (request) => {
       const user = userOf(request)
-      return withHistory(user.tenantId, await deps.lifecycle.resolve(user, request.params.id, request.body))
+      return withHistory(user.tenantId, await deps.lifecycle.resolve(user, request.params.id, request.body), request.query.crs)
     })
 
     app.post('/alerts/:id/reopen', { config: { roles: ADMIN }, schema: reopenSchema }, async (request) => {
       const user = userOf(request)
-      return withHistory(user.tenantId, await deps.lifecycle.reopen(user, request.params.id))
+      return withHistory(user.tenantId, await deps.lifecycle.reopen(user, request.params.id), request.query.crs)
     })
   }
 }

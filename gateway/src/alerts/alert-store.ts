@@ -1,30 +1,15 @@
 import type { Queryable } from '../storage/db'
 import { toAlert, type Alert, type AlertRow, type AlertStatus } from './alert-model'
-import type { RiskLevel } from './levels'
+import type { RiskLevel } from '../../../contract/levels'
 
 /**
- * Reading alerts (storage layer): lists for the board, one alert, the elders' risk levels and
- * candidate venues. Writing lives beside it: findings in finding-store.ts, operator and
+ * Reading alerts (storage layer): lists for the board, one alert, the elders' risk levels.
+ * Candidate venues are in candidates/. Writing lives beside it: findings in finding-store.ts, operator and
  * escalation transitions in lifecycle-store.ts.
  */
 export { alertStatuses, dispositions, toAlert } from './alert-model'
 export type { Alert, AlertChange, AlertStatus, Disposition } from './alert-model'
 export { applyFindings, DEFAULT_COOLDOWN_MS, type ApplyFindingsOptions } from './finding-store'
-
-export interface VenueCandidate {
-  id: string
-  tenantId: string
-  lat: number
-  lon: number
-  radiusM: number
-  days: unknown
-  elderIds: unknown
-  status: 'new' | 'promoted' | 'dismissed'
-  venueId: string | null
-  firstAt: string
-  lastAt: string
-  evidence: Record<string, unknown>
-}
 
 /** Severity as a number for ORDER BY: red first. */
 const SEVERITY = "CASE a.level WHEN 'red' THEN 3 WHEN 'orange' THEN 2 WHEN 'yellow' THEN 1 ELSE 0 END"
@@ -93,41 +78,4 @@ export async function elderRiskLevels(db: Queryable, tenantId: string, elderIds:
   )
   for (const r of rows) result.set(r.elder_id, r.level)
   return result
-}
-
-export interface VenueCandidateRow {
-  id: string
-  tenant_id: string
-  lat: number
-  lon: number
-  radius_m: number
-  days: unknown
-  elder_ids: unknown
-  status: VenueCandidate['status']
-  venue_id: string | null
-  first_at: Date
-  last_at: Date
-  evidence: Record<string, unknown>
-}
-
-export function toVenueCandidate(r: VenueCandidateRow): VenueCandidate {
-  return {
-    id: r.id,
-    tenantId: r.tenant_id,
-    lat: r.lat,
-    lon: r.lon,
-    radiusM: r.radius_m,
-    days: r.days,
-    elderIds: r.elder_ids,
-    status: r.status,
-    venueId: r.venue_id,
-    firstAt: r.first_at.toISOString(),
-    lastAt: r.last_at.toISOString(),
-    evidence: r.evidence,
-  }
-}
-
-export async function listCandidates(db: Queryable, tenantId: string): Promise<VenueCandidate[]> {
-  const rows = await db.query<VenueCandidateRow>('SELECT * FROM venue_candidates WHERE tenant_id = $1 ORDER BY last_at DESC', [tenantId])
-  return rows.map(toVenueCandidate)
 }

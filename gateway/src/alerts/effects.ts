@@ -1,7 +1,7 @@
 import type { Queryable } from '../storage/db'
 import type { Alert } from './alert-model'
 import { appendChange, type Change } from '../stream/change-log-store'
-import type { RiskLevel } from './levels'
+import type { RiskLevel } from '../../../contract/levels'
 
 /**
  * What an alert change causes, DESIGN §5 "levels and actions": yellow → voice prompt to the

@@ -5,7 +5,8 @@ import { toAlert, type Alert, type AlertChange, type AlertRow } from './alert-mo
 import { inAlertTransaction, type RecordAlertEvent } from './alert-transaction'
 import type { AlertEffects } from './effects'
 import { insertHistory } from './history-store'
-import { levelRank } from './levels'
+import { levelRank } from '../../../contract/levels'
+import { upsertCandidate } from '../candidates/candidate-store'
 
 /**
  * Alerts from findings (storage layer). DESIGN §5: one open alert per (elder, rule); a repeat
@@ -174,33 +175,4 @@ async function suppress(tx: Queryable, last: AlertRow, finding: Finding): Promis
     detail: { dedupKey: finding.dedupKey, findingLevel: finding.level, findingAt: new Date(finding.ts).toISOString(), reason: 'cooldown' },
   })
   return { kind: 'suppressed', alertId: last.id }
-}
-
-async function upsertCandidate(tx: Queryable, finding: Finding): Promise<void> {
-  const e = finding.evidence as { centre?: { lat: number; lon: number }; radiusM?: number; days?: unknown; elderIds?: unknown }
-  const at = new Date(finding.ts)
-  await tx.query(
-    `INSERT INTO venue_candidates (id, tenant_id, place_key, lat, lon, radius_m, days, elder_ids, evidence, first_at, last_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $10)
-     ON CONFLICT (tenant_id, place_key) DO UPDATE SET lat = EXCLUDED.lat, lon = EXCLUDED.lon, radius_m = EXCLUDED.radius_m,
-       days = EXCLUDED.days, elder_ids = EXCLUDED.elder_ids, evidence = EXCLUDED.evidence,
-       last_at = GREATEST(venue_candidates.last_at, EXCLUDED.last_at)`,
-    [
-      randomUUID(),
-      finding.tenantId,
-      placeKey(finding.dedupKey),
-      e.centre?.lat ?? 0,
-      e.centre?.lon ?? 0,
-      e.radiusM ?? 150,
-      JSON.stringify(e.days ?? []),
-      JSON.stringify(e.elderIds ?? []),
-      JSON.stringify(finding.evidence),
-      at,
-    ],
-  )
-}
-
-/** A candidate's dedup key may carry a day-count suffix; the place is what identifies it. */
-function placeKey(dedupKey: string): string {
-  return dedupKey.replace(/[:#]n?\d+$/, '')
 }

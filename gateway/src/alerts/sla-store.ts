@@ -1,5 +1,5 @@
 import type { Queryable } from '../storage/db'
-import { riskLevels, type RiskLevel } from './levels'
+import { riskLevels, type RiskLevel } from '../../../contract/levels'
 
 /**
  * How fast alerts are answered, per level (storage layer). Social-alarm centres are held to

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { maySubscribe, publishChannel, TOPIC_ROOT } from '../broker/acl'
+import { publishChannel, TOPIC_ROOT } from '../../../contract/topics'
+import { maySubscribe } from '../broker/acl'
 import type { DeviceIdentity } from '../broker/types'
 
 /**

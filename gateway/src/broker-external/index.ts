@@ -1,12 +1,11 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt'
-import { Counter, type Registry } from 'prom-client'
-import { commandTopic, isValidDeviceId } from '../broker/acl'
+import { commandTopic, isValidDeviceId, parseDeviceTopic } from '../../../contract/topics'
 import type { Broker, BrokerHooks, DeviceIdentity } from '../broker/types'
 import { EgError } from '../errors'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import { createPresence } from './presence'
-import { parseDeviceTopic, sharedFilters, statusFilter } from './topics'
+import { sharedFilters, statusFilter } from './topics'
 
 /**
  * EG_BROKER=external: the gateway runs no broker; it is one worker of a group subscribed to an
@@ -48,19 +47,9 @@ export interface ExternalBroker extends Broker {
   received(): number
 }
 
-function clusterCounters(registry: Registry) {
-  const received =
-    (registry.getSingleMetric('eg_cluster_messages_received_total') as Counter<'channel'> | undefined) ??
-    new Counter({ name: 'eg_cluster_messages_received_total', help: 'Device messages this worker took from the MQTT cluster, by channel', labelNames: ['channel'] as const, registers: [registry] })
-  const dropped =
-    (registry.getSingleMetric('eg_cluster_messages_dropped_total') as Counter<'reason'> | undefined) ??
-    new Counter({ name: 'eg_cluster_messages_dropped_total', help: 'Cluster messages dropped: unknown device or not a device topic', labelNames: ['reason'] as const, registers: [registry] })
-  return { received, dropped }
-}
-
 export async function startExternalBroker(opts: ExternalBrokerOptions, hooks: Omit<BrokerHooks, 'verifyDevice'>): Promise<ExternalBroker> {
   const log = opts.logger.child({ component: 'broker-external', workerId: opts.workerId })
-  const counters = clusterCounters(opts.metrics.registry)
+  const counters = opts.metrics.cluster
   let receivedCount = 0
   const presence = createPresence({
     ...(hooks.onConnect ? { onConnect: hooks.onConnect } : {}),

@@ -1,9 +1,8 @@
-import { TOPIC_ROOT, isValidDeviceId, publishChannel } from '../broker/acl'
-import type { DeviceChannel } from '../broker/types'
+import { TOPIC_ROOT, type DeviceChannel } from '../../../contract/topics'
 
 /**
- * The cluster-side view of the DESIGN §3 topics: which filters a gateway worker subscribes to,
- * and which device and channel a received topic belongs to.
+ * The cluster-side view of the DESIGN §3 topics: which filters a gateway worker subscribes to.
+ * Which device and channel a received topic belongs to is the contract's `parseDeviceTopic`.
  */
 
 /**
@@ -11,7 +10,7 @@ import type { DeviceChannel } from '../broker/types'
  * each message to one worker of the group. Status is not among them, see statusFilter.
  */
 export function sharedFilters(group: string): string[] {
-  return ['telemetry', 'event', 'cmd/ack'].map((channel) => `$share/${group}/${TOPIC_ROOT}+/${channel}`)
+  return (['telemetry', 'event', 'cmd/ack'] as const satisfies readonly DeviceChannel[]).map((channel) => `$share/${group}/${TOPIC_ROOT}+/${channel}`)
 }
 
 /**
@@ -22,14 +21,3 @@ export function sharedFilters(group: string): string[] {
  * harmless: the online flag is idempotent in storage and commands are at-least-once anyway.
  */
 export const statusFilter = `${TOPIC_ROOT}+/status`
-
-/** `eg/v1/<deviceId>/<channel>` → its parts; null for anything else (not a device topic of §3). */
-export function parseDeviceTopic(topic: string): { deviceId: string; channel: DeviceChannel } | null {
-  if (!topic.startsWith(TOPIC_ROOT)) return null
-  const end = topic.indexOf('/', TOPIC_ROOT.length)
-  if (end === -1) return null
-  const deviceId = topic.slice(TOPIC_ROOT.length, end)
-  if (!isValidDeviceId(deviceId)) return null
-  const channel = publishChannel(deviceId, topic)
-  return channel === null ? null : { deviceId, channel }
-}

@@ -1,11 +1,10 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes'
-import type { Logger } from '../logger.js'
-import type { Metrics } from '../metrics.js'
-import { isValidDeviceId } from './acl.js'
-import { remoteAddressOf, setIdentity } from './client-info.js'
-import type { AuthThrottle, ThrottleScope } from './throttle.js'
-import { authThrottledCounter } from './throttle-metrics.js'
-import type { BrokerHooks } from './types.js'
+import type { Logger } from '../logger'
+import type { Metrics } from '../metrics'
+import { isValidDeviceId } from '../../../contract/topics'
+import { remoteAddressOf, setIdentity } from './client-info'
+import type { AuthThrottle, ThrottleScope } from './throttle'
+import type { BrokerHooks } from './types'
 
 /** Why a CONNECT was refused: the `reason` label of eg_mqtt_auth_refused_total. */
 export type RefusalReason =
@@ -42,7 +41,7 @@ export interface AuthenticateDeps {
 export function createAuthenticate(deps: AuthenticateDeps): AuthenticateHandler {
   const { hooks, throttle, metrics, logger } = deps
   const now = deps.now ?? Date.now
-  const throttled = authThrottledCounter(metrics.registry)
+  const throttled = metrics.authThrottled
 
   return function authenticate(client, username, password, done) {
     const remoteAddress = remoteAddressOf(client)

@@ -1,12 +1,13 @@
 import type { AedesOptions, Client, PublishPacket } from 'aedes'
-import type { Logger } from '../logger.js'
-import type { Metrics } from '../metrics.js'
-import { maySubscribe, publishChannel } from './acl.js'
-import { identityOf, mqtt5Of, remoteAddressOf } from './client-info.js'
-import { REFUSAL_REASON_CODE, refusalOf, type RefusedPublishes } from './refusals.js'
-import type { SessionTable } from './sessions.js'
-import type { RetainHandling } from './subscription-options.js'
-import type { BrokerHooks, MessageOutcome } from './types.js'
+import type { Logger } from '../logger'
+import type { Metrics } from '../metrics'
+import { publishChannel } from '../../../contract/topics'
+import { maySubscribe } from './acl'
+import { identityOf, mqtt5Of, remoteAddressOf } from './client-info'
+import { REFUSAL_REASON_CODE, refusalOf, type RefusedPublishes } from './refusals'
+import type { SessionTable } from './sessions'
+import type { RetainHandling } from './subscription-options'
+import type { BrokerHooks, MessageOutcome } from './types'
 
 type AuthorizePublishHandler = NonNullable<AedesOptions['authorizePublish']>
 type AuthorizeSubscribeHandler = NonNullable<AedesOptions['authorizeSubscribe']>

@@ -1,7 +1,7 @@
 import type { Client } from 'aedes'
-import { Mqtt5Bridge } from './mqtt5-bridge.js'
-import { NEVER_EXPIRES, type SessionTerms } from './session-terms.js'
-import type { DeviceIdentity } from './types.js'
+import { Mqtt5Bridge } from './mqtt5-bridge'
+import { NEVER_EXPIRES, type SessionTerms } from './session-terms'
+import type { DeviceIdentity } from './types'
 
 /**
  * What the broker knows about an aedes client beyond aedes' own fields. A WeakMap rather than

@@ -1,6 +1,6 @@
 import type { Aedes, AedesPublishPacket, Client } from 'aedes'
 import type { Redis } from 'ioredis'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../logger'
 
 /**
  * Which devices are connected to the *other* nodes of a broker cluster, answered synchronously

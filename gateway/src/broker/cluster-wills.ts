@@ -1,8 +1,8 @@
 import { channel } from 'node:diagnostics_channel'
 import { Readable } from 'node:stream'
 import type { Aedes } from 'aedes'
-import type { Logger } from '../logger.js'
-import { publishChannel } from './acl.js'
+import type { Logger } from '../logger'
+import { publishChannel } from '../../../contract/topics'
 
 /**
  * The wills of a node that died (stopped heart-beating), as the gateway wants them handled.

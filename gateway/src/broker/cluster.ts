@@ -3,12 +3,12 @@ import { createRequire } from 'node:module'
 import type { Aedes } from 'aedes'
 import { Redis } from 'ioredis'
 import type { MQEmitter } from 'mqemitter'
-import { EgError } from '../errors.js'
-import type { Logger } from '../logger.js'
-import { createSplitBus } from './cluster-bus.js'
-import { startClusterPresence, type ClusterPresence } from './cluster-presence.js'
-import { createMessageBus } from './emitter.js'
-import { guardDeadNodeWills } from './cluster-wills.js'
+import { EgError } from '../errors'
+import type { Logger } from '../logger'
+import { createSplitBus } from './cluster-bus'
+import { startClusterPresence, type ClusterPresence } from './cluster-presence'
+import { createMessageBus } from './emitter'
+import { guardDeadNodeWills } from './cluster-wills'
 
 /**
  * The embedded broker clustered through Redis (EG_CLUSTER_REDIS_URL): several gateways share

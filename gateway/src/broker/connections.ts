@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
-import { FrameInspector, type FrameViolation } from './frame-inspector.js'
-import { Mqtt5Bridge } from './mqtt5-bridge.js'
-import { SNIFF_MAX_BYTES, connectProtocolLevel } from './sniff.js'
+import { FrameInspector, type FrameViolation } from './frame-inspector'
+import { Mqtt5Bridge } from './mqtt5-bridge'
+import { SNIFF_MAX_BYTES, connectProtocolLevel } from './sniff'
 
 /**
  * Routes each accepted socket to aedes: MQTT 3.1/3.1.1 directly, MQTT 5 through the bridge

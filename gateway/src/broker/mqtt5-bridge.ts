@@ -1,8 +1,8 @@
 import { Duplex } from 'node:stream'
 import { generate, parser, type ISubscription, type Packet } from 'mqtt-packet'
-import { FrameInspector, type FrameViolation } from './frame-inspector.js'
-import { Mqtt5Translator, REASON, REASON_STRINGS } from './mqtt5-translate.js'
-import type { SessionTerms } from './session-terms.js'
+import { FrameInspector, type FrameViolation } from './frame-inspector'
+import { Mqtt5Translator, REASON, REASON_STRINGS } from './mqtt5-translate'
+import type { SessionTerms } from './session-terms'
 
 /**
  * MQTT 5 for aedes 1.2, which speaks only 3.1/3.1.1 (its CONNECT handler answers protocol level 5

@@ -1,5 +1,5 @@
 import type { ISubscription, Packet } from 'mqtt-packet'
-import type { SessionTerms } from './session-terms.js'
+import type { SessionTerms } from './session-terms'
 
 /**
  * The packet translation of the MQTT 5 bridge (mqtt5-bridge.ts), with the per-connection state

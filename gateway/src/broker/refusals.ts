@@ -1,5 +1,5 @@
 import type { Aedes, Client, PublishPacket } from 'aedes'
-import type { MessageOutcome, MessageRefusal } from './types.js'
+import type { MessageOutcome, MessageRefusal } from './types'
 
 /**
  * Messages the gateway refused (DESIGN §3 "Bad input"): dead-lettered by the intake, and then

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import net from 'node:net'
 import tls from 'node:tls'
-import { EgError } from '../errors.js'
+import { EgError } from '../errors'
 
 /**
  * The listening socket: plain TCP, or TLS when cert and key are configured (DESIGN §3:

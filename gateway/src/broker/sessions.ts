@@ -1,7 +1,7 @@
 import type { Aedes, AedesOptions, AuthenticateError, Client, PublishPacket } from 'aedes'
-import type { Logger } from '../logger.js'
-import { isClosingWill, sessionStoreOf } from './aedes-internals.js'
-import { NEVER_EXPIRES, type SessionTerms } from './session-terms.js'
+import type { Logger } from '../logger'
+import { isClosingWill, sessionStoreOf } from './aedes-internals'
+import { NEVER_EXPIRES, type SessionTerms } from './session-terms'
 
 /**
  * MQTT 5 Session Expiry and Will Delay (§3.1.2.11, §3.1.3.2.2, §4.1) on aedes 1.2, whose sessions

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
 import type { Aedes, Client } from 'aedes'
 import type { ISubscription, Packet } from 'mqtt-packet'
-import { hasSubscription, parserOf, sessionStoreOf } from './aedes-internals.js'
-import type { Mqtt5Bridge } from './mqtt5-bridge.js'
+import { hasSubscription, parserOf, sessionStoreOf } from './aedes-internals'
+import type { Mqtt5Bridge } from './mqtt5-bridge'
 
 /**
  * MQTT 5 subscription options (§3.8.3.1) on aedes 1.2.

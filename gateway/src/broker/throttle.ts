@@ -1,6 +1,6 @@
-import { LruMap } from './lru-map.js'
-import { throttleAddress } from './throttle-keys.js'
-import type { AuthThrottleOptions } from './types.js'
+import { LruMap } from './lru-map'
+import { throttleAddress } from './throttle-keys'
+import type { AuthThrottleOptions } from './types'
 
 /**
  * Failed-login throttle shared by device CONNECTs and operator logins (issue 13, item 1). It

@@ -1,17 +1,19 @@
-import type { Logger } from '../logger.js'
-import type { Metrics } from '../metrics.js'
+import type { Logger } from '../logger'
+import type { Metrics } from '../metrics'
+import type { DeviceKind } from '../../../contract/device-events'
+import type { DeviceChannel } from '../../../contract/topics'
+import type { Crs } from '../geo/crs'
 
-export type DeviceKind = 'watch' | 'camera'
+export type { DeviceChannel, DeviceKind }
 
 export interface DeviceIdentity {
   deviceId: string
   tenantId: string
   elderId: string
   kind: DeviceKind
+  /** What the device reports positions in (DESIGN §4); absent = wgs84. */
+  crs?: Crs
 }
-
-/** The device → gateway topics of DESIGN §3, named by their last level(s). */
-export type DeviceChannel = 'telemetry' | 'event' | 'status' | 'cmd/ack'
 
 /**
  * Why the gateway refused a whole message (DESIGN §3 "Bad input"): it is dead-lettered, never

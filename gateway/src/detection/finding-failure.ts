@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { RULE_IDS, type Finding } from '../../../rules/src/index'
 import { isEgError } from '../errors'
-import { riskLevels } from '../alerts/levels'
+import { riskLevels } from '../../../contract/levels'
 import { classifyDbError, sqlStateOf, type DbErrorKind } from '../storage/db-errors'
 
 /**

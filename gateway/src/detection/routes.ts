@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { RULE_IDS, defaultRuleConfig, parseRuleConfig, ruleConfigSchema } from '../../../rules/src/index'
-import { elderRiskLevels, listCandidates } from '../alerts/alert-store'
+import { elderRiskLevels } from '../alerts/alert-store'
 import { EgError } from '../errors'
 import { ADMIN, STAFF, userOf } from '../http/auth'
 import { idParams } from '../http/pagination'
@@ -11,13 +11,12 @@ import type { ZodTypeProvider } from '../http/zod-provider'
 import type { Db } from '../storage/db'
 import { runBacktest } from './backtest'
 import { currentRuleConfig, listRuleConfigs, saveRuleConfig } from './engine-store'
-import { venueCandidateView } from './candidate-routes'
 import type { DetectionRuntime } from './runtime'
 import { configFromStored } from './tenant-engine'
 
 /**
  * /api/v1 routes of the rule engine: elders' risk levels, the live rule config
- * (validated, versioned, audited), backtests, and candidate venues from crowd detection.
+ * (validated, versioned, audited) and backtests. Candidate venues: candidates/.
  */
 export interface DetectionRouteDeps {
   db: Db
@@ -102,13 +101,6 @@ const backtestSchema = {
   body: backtestBody,
   response: { 200: backtestView, ...bearerErrors(), ...bodyErrors },
 }
-const candidatesSchema = {
-  operationId: 'listVenueCandidates',
-  summary: 'Places where several elders gather, proposed as venues by crowd detection',
-  tags: ['venues'],
-  response: { 200: z.object({ items: z.array(venueCandidateView) }), ...bearerErrors() },
-}
-
 function configFields(raw: unknown) {
   const parsed = parseRuleConfig(raw)
   if (!parsed.ok) {
@@ -161,10 +153,6 @@ export function detectionRoutes(deps: DetectionRouteDeps): FastifyPluginAsync {
       const stored = b.config === undefined ? await currentRuleConfig(deps.db, user.tenantId) : null
       const config = configFields(b.config ?? stored?.config ?? {})
       return runBacktest(deps.db, user.tenantId, { from: b.from, to: b.to, config, timeZone: deps.timeZone, sampleLimit: b.samples ?? 20 })
-    })
-
-    app.get('/venue-candidates', { config: { roles: STAFF }, schema: candidatesSchema }, async (request) => {
-      return { items: await listCandidates(deps.db, userOf(request).tenantId) }
     })
   }
 }

@@ -1,28 +1,29 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { authenticate, checkRouteDeclaration } from './auth.js'
-import { rejectControlCharacters } from './control-characters.js'
-import { createLiveSessions } from './live-sessions.js'
-import { registerSecurityHeaders } from './security-headers.js'
-import { registerDocs } from './docs.js'
-import { httpErrorHandler, notFoundHandler } from './error-handler.js'
-import { httpLoggerOptions } from './request-log.js'
-import { LoginThrottle } from './login-throttle.js'
-import { registerHttpMetrics } from './http-metrics.js'
-import { useZodSchemas } from './zod-provider.js'
-import type { HttpDeps } from './deps.js'
+import { authenticate, checkRouteDeclaration } from './auth'
+import { rejectControlCharacters } from './control-characters'
+import { createLiveSessions } from './live-sessions'
+import { registerSecurityHeaders } from './security-headers'
+import { registerDocs } from './docs'
+import { httpErrorHandler, notFoundHandler } from './error-handler'
+import { httpLoggerOptions } from './request-log'
+import { LoginThrottle } from './login-throttle'
+import { registerHttpMetrics } from './http-metrics'
+import { useZodSchemas } from './zod-provider'
+import { mapTilesRoute } from './map-tiles'
+import type { HttpDeps } from './deps'
 
-export type { HttpDeps } from './deps.js'
-import { activityRoutes } from './routes/activity-routes.js'
-import { auditRoutes } from './routes/audit-routes.js'
-import { boardConfigRoutes } from './routes/board-config-routes.js'
-import { loginRoutes, sessionRoutes } from './routes/auth-routes.js'
-import { deviceRoutes } from './routes/device-routes.js'
-import { elderRoutes } from './routes/elder-routes.js'
-import { opsRoutes } from './routes/ops-routes.js'
-import { policeStationRoutes } from './routes/police-station-routes.js'
-import { tenantRoutes } from './routes/tenant-routes.js'
-import { userRoutes } from './routes/user-routes.js'
-import { venueRoutes } from './routes/venue-routes.js'
+export type { HttpDeps } from './deps'
+import { activityRoutes } from './routes/activity-routes'
+import { auditRoutes } from './routes/audit-routes'
+import { boardConfigRoutes } from './routes/board-config-routes'
+import { loginRoutes, sessionRoutes } from './routes/auth-routes'
+import { deviceRoutes } from './routes/device-routes'
+import { elderRoutes } from './routes/elder-routes'
+import { opsRoutes } from './routes/ops-routes'
+import { policeStationRoutes } from './routes/police-station-routes'
+import { tenantRoutes } from './routes/tenant-routes'
+import { userRoutes } from './routes/user-routes'
+import { venueRoutes } from './routes/venue-routes'
 
 
 /**
@@ -66,7 +67,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   // Before any route: every answer, errors and the board's files included, carries them.
   await registerSecurityHeaders(app, deps.config)
   app.addHook('preValidation', rejectControlCharacters)
-  registerHttpMetrics(app, deps.metrics)
+  registerHttpMetrics(app, deps.metrics.http)
   // Docs first: @fastify/swagger collects routes through an onRoute hook.
   if (deps.config.EG_DOCS) await registerDocs(app, deps.config)
 
@@ -98,6 +99,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   )
+  // The offline base map (EG_MAP_PMTILES): a file outside /api like the board's own.
+  if (deps.config.EG_MAP_PMTILES !== undefined) await app.register(mapTilesRoute(deps.config.EG_MAP_PMTILES))
   for (const plugin of deps.rootPlugins ?? []) await app.register(plugin)
   await app.ready()
   return app

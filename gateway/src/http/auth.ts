@@ -1,10 +1,10 @@
 import type { FastifyRequest, onRequestHookHandler, onRouteHookHandler } from 'fastify'
-import { EgError } from '../errors.js'
-import type { Queryable } from '../storage/db.js'
-import type { AuditEntry } from '../registry/audit-store.js'
-import { hashToken } from '../registry/secrets.js'
-import { findSession } from '../registry/token-store.js'
-import { ROLES, type Role } from '../registry/types.js'
+import { EgError } from '../errors'
+import type { Queryable } from '../storage/db'
+import type { AuditEntry } from '../registry/audit-store'
+import { hashToken } from '../registry/secrets'
+import { findSession } from '../registry/token-store'
+import { ROLES, type Role } from '../registry/types'
 
 /**
  * Bearer authentication and role checks for every route in the authenticated /api/v1 scope.

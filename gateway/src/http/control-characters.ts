@@ -1,5 +1,5 @@
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
-import { EgError, type FieldError } from '../errors.js'
+import { EgError, type FieldError } from '../errors'
 
 /**
  * Control characters in request text are a 400 naming the field, on every route, before any

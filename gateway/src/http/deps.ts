@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { Config } from '../config.js'
-import type { Logger } from '../logger.js'
-import type { Metrics } from '../metrics.js'
-import type { DeviceAuthenticator } from '../registry/device-auth.js'
-import type { RiskLevel } from '../registry/types.js'
-import type { Db } from '../storage/db.js'
+import type { Config } from '../config'
+import type { Logger } from '../logger'
+import type { Metrics } from '../metrics'
+import type { DeviceAuthenticator } from '../registry/device-auth'
+import type { RiskLevel } from '../registry/types'
+import type { Db } from '../storage/db'
 
 export interface HttpDeps {
   db: Db

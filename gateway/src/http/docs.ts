@@ -1,9 +1,9 @@
 import swagger, { type SwaggerTransformObject } from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../config.js'
-import { securitySchemes } from './schemas/security.js'
-import { zodSwaggerTransform } from './zod-provider.js'
+import type { Config } from '../config'
+import { securitySchemes } from './schemas/security'
+import { zodSwaggerTransform } from './zod-provider'
 
 const tags = [
   { name: 'auth', description: 'Login, logout, the caller' },

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { errorCatalogue, isEgError, type ErrorCode, type FieldError } from '../errors.js'
+import { errorCatalogue, isEgError, type ErrorCode, type FieldError } from '../errors'
 
 /**
  * The one HTTP error mapping (DESIGN §6: one error catalogue). Body shape everywhere:

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import { AuthThrottle } from '../broker/throttle.js'
-import type { ThrottledCounter } from '../broker/throttle-metrics.js'
-import type { AuthThrottleOptions } from '../broker/types.js'
+import { AuthThrottle } from '../broker/throttle'
+import type { ThrottledCounter } from '../broker/throttle-metrics'
+import type { AuthThrottleOptions } from '../broker/types'
 
 /**
  * Failed operator logins: the broker's throttle (broker/throttle.ts) with its own state, keyed

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { hashPassword } from '../registry/secrets.js'
-import { replacePasswordHash } from '../registry/user-store.js'
-import type { Queryable } from '../storage/db.js'
+import { hashPassword } from '../registry/secrets'
+import { replacePasswordHash } from '../registry/user-store'
+import type { Queryable } from '../storage/db'
 
 /**
  * Transparent re-hash at login (registry/secrets.ts): the password was just verified against a

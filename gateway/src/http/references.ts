@@ -1,7 +1,7 @@
-import { EgError } from '../errors.js'
-import { elderExists } from '../registry/elder-store.js'
-import { policeStationExists } from '../registry/police-station-store.js'
-import type { Queryable } from '../storage/db.js'
+import { EgError } from '../errors'
+import { elderExists } from '../registry/elder-store'
+import { policeStationExists } from '../registry/police-station-store'
+import type { Queryable } from '../storage/db'
 
 /**
  * A body that names another record of the tenant (elderId, policeStationId) is bad input when

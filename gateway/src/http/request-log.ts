@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ChildLoggerOptions } from 'pino'
-import { redactPaths } from '../logger.js'
+import { redactPaths } from '../logger'
 
 /**
  * What a request log line may hold: method, path, address, status — never headers (the

@@ -1,6 +1,7 @@
 import helmet from '@fastify/helmet'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../config.js'
+import type { Config } from '../config'
+import { baseMapOf } from './base-map'
 
 /**
  * Response headers for the board and the API, by @fastify/helmet (on every response, set in an
@@ -9,8 +10,12 @@ import type { Config } from '../config.js'
  * - a Content-Security-Policy that allows only the gateway's own scripts, styles and API — the
  *   built board has no inline script or style (Vite emits external files; Preact sets element
  *   styles through the CSSOM, which style-src does not govern), so no 'unsafe-inline'
- *   anywhere. Images: the board's own, `data:` (its empty favicon) and the map tile server of
- *   EG_MAP_TILE_URL, the one origin outside the gateway the board loads from;
+ *   anywhere — Leaflet, too, positions tiles and markers through the CSSOM. Images: the
+ *   board's own, `data:` (its empty favicon, Leaflet's small control icons that Vite inlines)
+ *   and what the base map (base-map.ts) needs: the tile server of EG_MAP_TILE_URL, the one
+ *   origin outside the gateway the board loads from, or `blob:` for a PMTiles archive — the
+ *   `pmtiles` layer reads each tile's bytes by a same-origin range request (connect-src
+ *   'self') and shows it through an object URL of those bytes;
  * - `frame-ancestors 'none'` and `X-Frame-Options: DENY`: the board is never framed (clickjacking
  *   on "resolve alert", "disable user");
  * - `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` (URLs carry elder ids);
@@ -30,7 +35,7 @@ export async function registerSecurityHeaders(app: FastifyInstance, config: Conf
         scriptSrc: ["'self'"],
         scriptSrcAttr: ["'none'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', ...tileOrigins(config.EG_MAP_TILE_URL)],
+        imgSrc: ["'self'", 'data:', ...baseMapImageSources(config)],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],
@@ -48,9 +53,16 @@ export async function registerSecurityHeaders(app: FastifyInstance, config: Conf
   })
 }
 
+/** Where the base map's tile images come from: blob: URLs (PMTiles) or the tile server's origins. */
+function baseMapImageSources(config: Config): string[] {
+  const base = baseMapOf(config)
+  if (base.kind === 'pmtiles') return ['blob:']
+  return base.kind === 'tiles' ? tileOrigins(base.url) : []
+}
+
 /**
  * The origins a tile template loads from: `https://{s}.tiles.example/{z}/{x}/{y}.png` → the a, b
- * and c subdomains the board uses (dashboard/src/map/projection.ts `tileUrl`).
+ * and c subdomains the board uses (Leaflet's default `subdomains`, dashboard/src/map/base-layer.ts).
  */
 export function tileOrigins(template: string | undefined): string[] {
   if (template === undefined) return []

@@ -1,5 +1,5 @@
-import { EgError, type FieldError } from '../errors.js'
-import type { WebhookPolicy } from '../notices/webhook-policy.js'
+import { EgError, type FieldError } from '../errors'
+import type { WebhookPolicy } from '../notices/webhook-policy'
 
 /**
  * The set-time half of the webhook policy (DESIGN §4, notices/webhook-policy.ts): a police

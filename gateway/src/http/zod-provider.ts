@@ -9,7 +9,7 @@ import type {
   FastifyTypeProvider,
 } from 'fastify'
 import { z } from 'zod'
-import { EgError, type FieldError } from '../errors.js'
+import { EgError, type FieldError } from '../errors'
 
 /**
  * zod 4 as fastify's schema language, rather than a dependency: routes put zod schemas in

@@ -1,7 +1,8 @@
 import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
 import { checkDetail } from './detail'
+import { detailInWgs84, placeFix } from './device-crs'
 import { rejectionFromIssues, withIndex } from './issues'
-import { cameraReadingSchema, commandAckSchema, deviceEventSchema, watchReadingSchema } from './schemas'
+import { cameraReadingSchema, commandAckSchema, deviceEventSchema, watchReadingSchema } from '../../../contract/device-payloads'
 import { decodeTs } from './timestamp'
 import type { DecodeLimits, Decoded, DeviceIdentity } from './types'
 
@@ -53,8 +54,8 @@ export const decodeWatchReading: RecordDecoder = (device, value, receivedAt, lim
   const reading: WatchReading = { kind: 'watch', tenantId: device.tenantId, elderId: device.elderId, deviceId: device.deviceId, ts }
   let fields = 0
   if (f.lat != null && f.lon != null) {
-    reading.lat = f.lat
-    reading.lon = f.lon
+    // Validated as the device sent it (ranges hold in any datum), stored in WGS-84.
+    placeFix(reading, f.lat, f.lon, device.crs)
     fields++
   }
   if (f.acc != null) {
@@ -156,8 +157,10 @@ export const decodeDeviceEvent: RecordDecoder = (device, value, receivedAt, limi
   const { ts: _ts, type: _type, ...detail } = value
   for (const _key in detail) {
     const verdict = checkDetail(detail, limits, index)
-    if (verdict.ok) event.detail = detail
-    else {
+    if (verdict.ok) {
+      detailInWgs84(detail, device.crs)
+      event.detail = detail
+    } else {
       event.detail = verdict.note
       out.rejections.push(verdict.rejection)
     }

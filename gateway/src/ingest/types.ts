@@ -3,16 +3,23 @@
  * The step is pure: bytes in, typed records and rejections out; no I/O, no clock.
  */
 import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
+import type { CommandAckStatus, DeviceKind } from '../../../contract/device-events'
+import type { DeviceChannel } from '../../../contract/topics'
+import type { Crs } from '../geo/crs'
 
-/** The topic suffix under `eg/v1/<deviceId>/` a device published on (DESIGN §3). */
-export type DeviceChannel = 'telemetry' | 'event' | 'status' | 'cmd/ack'
+export type { DeviceChannel }
 
 /** Who sent the message, as resolved by the broker's authentication (never from the payload). */
 export interface DeviceIdentity {
   deviceId: string
   tenantId: string
   elderId: string
-  kind: 'watch' | 'camera'
+  kind: DeviceKind
+  /**
+   * The coordinate system the device reports positions in (DESIGN §4); absent = wgs84. The
+   * intake converts its fixes to WGS-84 (ingest/device-crs.ts), so nothing after it sees another.
+   */
+  crs?: Crs
 }
 
 /** Stable reason codes: they label the rejected-messages metric and the dead-letter store. */
@@ -43,7 +50,7 @@ export interface CommandAck {
   elderId: string
   deviceId: string
   commandId: string
-  status: 'delivered' | 'played' | 'failed'
+  status: CommandAckStatus
   ts: number
 }
 

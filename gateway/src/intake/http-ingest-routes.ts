@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { AuthThrottleOptions, DeviceChannel, DeviceIdentity, MessageOutcome } from '../broker/index'
+import { deviceChannels, isDeviceChannel } from '../../../contract/topics'
 import { AuthThrottle } from '../broker/throttle'
-import { authThrottledCounter } from '../broker/throttle-metrics'
 import { EgError, type ErrorCode } from '../errors'
 import { httpErrorHandler } from '../http/error-handler'
 import { security } from '../http/schemas/security'
@@ -59,14 +59,11 @@ export interface HttpIngestOptions {
 const DEFAULT_DURABLE_TIMEOUT_MS = 20_000
 const UNAVAILABLE_RETRY_S = 5
 
-/** The device → gateway topics of DESIGN §3; `cmd` is gateway → device, so it cannot be posted. */
-const CHANNELS = ['telemetry', 'event', 'status', 'cmd/ack'] as const satisfies readonly DeviceChannel[]
-const channels: ReadonlySet<string> = new Set(CHANNELS)
-const isChannel = (path: string): path is DeviceChannel => channels.has(path)
+// The channels are the contract's device → gateway ones (contract/topics.ts); `cmd` is gateway → device, so it cannot be posted.
 // `*`, not `:channel`: `cmd/ack` spans two path segments.
 const ingestParams = z.object({
   deviceId: z.string().describe('the device id, the same as the Basic user name'),
-  '*': z.enum(CHANNELS).describe('the channel: the topic under eg/v1/<deviceId>/'),
+  '*': z.enum(deviceChannels).describe('the channel: the topic under eg/v1/<deviceId>/'),
 })
 
 /** One refused element of a message (the intake's MessageRejection): reason codes of eg_messages_rejected_total. */
@@ -97,7 +94,7 @@ const ingestSchema = {
     url: '/api/v1/ingest/:deviceId/:channel',
     params: z.object({
       deviceId: z.string().describe('the device id, the same as the Basic user name'),
-      channel: z.enum(CHANNELS).describe('the topic under eg/v1/<deviceId>/: `cmd/ack` is two path segments (or one, %2F-encoded)'),
+      channel: z.enum(deviceChannels).describe('the topic under eg/v1/<deviceId>/: `cmd/ack` is two path segments (or one, %2F-encoded)'),
     }),
     body: {
       schema: z.unknown(),
@@ -148,7 +145,7 @@ export function httpIngestRoutes(opts: HttpIngestOptions): FastifyPluginAsync {
   const authenticate = createIngestAuthentication({
     deviceAuth: opts.deviceAuth,
     throttle: new AuthThrottle(opts.throttle),
-    throttled: authThrottledCounter(metrics.registry),
+    throttled: metrics.authThrottled,
     now: opts.now ?? Date.now,
   })
   // Per request, set by the onRequest hook for the handler and by answers for the metric.
@@ -186,7 +183,7 @@ export function httpIngestRoutes(opts: HttpIngestOptions): FastifyPluginAsync {
         // Before the body is read: no credentials, no buffering of a payload.
         onRequest: async (request, reply) => {
           const { deviceId, '*': channelPath } = request.params as { deviceId: string; '*': string }
-          if (!isChannel(channelPath)) throw new EgError('NOT_FOUND', `no channel ${JSON.stringify(channelPath.slice(0, 64))}: one of ${CHANNELS.join(', ')}`)
+          if (!isDeviceChannel(channelPath)) throw new EgError('NOT_FOUND', `no channel ${JSON.stringify(channelPath.slice(0, 64))}: one of ${deviceChannels.join(', ')}`)
           const target: IngestTarget = { channel: channelPath }
           targets.set(request, target)
           target.device = await authenticate(request, reply, deviceId)

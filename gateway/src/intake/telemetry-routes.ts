@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { EgError } from '../errors'
 import { STAFF, userOf } from '../http/auth'
+import { crsParam, evidenceIn, positionIn } from '../http/crs-edge'
 import { idParams } from '../http/pagination'
 import { bearerErrors, timestamp } from '../http/schemas/responses'
 import type { ZodTypeProvider } from '../http/zod-provider'
@@ -23,6 +24,7 @@ const telemetryQuery = z
     to: time.optional(),
     kind: z.enum(['watch', 'camera']).optional(),
     limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+    crs: crsParam,
   })
   .transform((q) => {
     const to = q.to === undefined ? Date.now() + 60_000 : toMs(q.to)
@@ -74,10 +76,10 @@ const eventView = z.object({
   detail: z.record(z.string(), z.unknown()).optional(),
 })
 
-const telemetryView = z.object({ elderId: z.string(), from: timestamp, to: timestamp, items: z.array(readingView), events: z.array(eventView) })
+export const telemetryView = z.object({ elderId: z.string(), from: timestamp, to: timestamp, items: z.array(readingView), events: z.array(eventView) })
 
 /** A dead letter (storage/dead-letters.ts): a payload the intake refused, and why. */
-const deadLetterView = z.object({
+export const deadLetterView = z.object({
   id: z.number(),
   receivedAt: z.number().describe('epoch ms'),
   tenantId: z.string().optional(),
@@ -116,7 +118,15 @@ export function telemetryRoutes(deps: { db: Db; deadLetters: DeadLetterStore }):
         if (!(await elderExists(deps.db, user.tenantId, elderId))) throw new EgError('NOT_FOUND', 'elder not found')
         const q = { tenantId: user.tenantId, elderId, from: request.query.from, to: request.query.to, limit: request.query.limit, kind: request.query.kind }
         const [readings, events] = await Promise.all([queryReadings(deps.db, q), queryEvents(deps.db, q)])
-        return { elderId, from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), items: readings, events }
+        const crs = request.query.crs
+        return {
+          elderId,
+          from: new Date(q.from).toISOString(),
+          to: new Date(q.to).toISOString(),
+          items: readings.map((r) => positionIn(r, crs)),
+          // An event's extra fields may carry the position the device sent with it.
+          events: events.map((e) => (e.detail === undefined ? e : { ...e, detail: evidenceIn(e.detail, crs) })),
+        }
       },
     )
     app.get('/dead-letters', { config: { roles: STAFF }, schema: deadLettersSchema }, async (request) => {

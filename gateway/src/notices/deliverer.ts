@@ -4,7 +4,6 @@ import type { Metrics } from '../metrics'
 import type { Db } from '../storage/db'
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from '../retry/backoff'
 import { DEADLINE_ERROR, claimDueNotices, expireOverdueNotices, findSigningTarget, nextDueAt, recordAttempt, releaseClaim, type AttemptOutcome, type ClaimedNotice } from './delivery-store'
-import { noticeMetrics } from './notice-metrics'
 import type { Notice } from './notice-store'
 import { DEFAULT_NOTICE_MAX_AGE_MS } from './planner'
 import { postNotice } from './post-notice'
@@ -71,7 +70,7 @@ export function createNoticeDeliverer(opts: NoticeDelivererOptions): NoticeDeliv
   // Long enough that a live worker's POST (bounded by its timeout) ends first; short enough that
   // a notice claimed by a worker that died is picked up again soon.
   const leaseMs = fetchTimeoutMs + (opts.leaseMarginMs ?? 20_000)
-  const metrics = noticeMetrics(opts.metrics)
+  const metrics = opts.metrics?.notices
   const policy = createWebhookPolicy(opts.webhookAllow)
   // One guarded pool per run (start → stop): stop() closes its sockets.
   let dispatcher = createWebhookDispatcher(policy, opts.resolveHost)

@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../alerts/levels'
+import type { RiskLevel } from '../../../contract/levels'
 import type { NoticeLanguage } from '../registry/types'
 import { formatLocalTime, isInstant } from './local-time'
 import { describePlace, type NoticePlace } from './notice-location'

@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../alerts/levels'
+import type { RiskLevel } from '../../../contract/levels'
 import { DEFAULT_NOTICE_LANGUAGE, type Contact, type NoticeLanguage, type Page, type PageRequest } from '../registry/types'
 import type { Queryable } from '../storage/db'
 import type { NoticeAudience, NoticeFormat } from './notice-content'

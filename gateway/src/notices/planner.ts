@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { AlertEvent, EffectPlanner } from '../alerts/effects'
 import { appendChange, type Change } from '../stream/change-log-store'
-import { levelRank } from '../alerts/levels'
+import { levelRank } from '../../../contract/levels'
 import type { LatestFix } from '../intake/latest-fixes'
 import type { Logger } from '../logger'
 import { DEFAULT_NOTICE_LANGUAGE, type NoticeLanguage } from '../registry/types'

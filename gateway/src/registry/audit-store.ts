@@ -1,5 +1,5 @@
-import type { Queryable } from '../storage/db.js'
-import type { Page, PageRequest } from './types.js'
+import type { Queryable } from '../storage/db'
+import type { Page, PageRequest } from './types'
 
 /**
  * The audit trail: who did what to which record. Callers pass `detail` already stripped of

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { Db } from '../storage/db.js'
-import { EgError } from '../errors.js'
-import { recordAudit } from './audit-store.js'
-import { passwordWeakness } from './password-policy.js'
-import { generatePassword, hashPassword } from './secrets.js'
-import { findTenantByName, firstTenantId, insertTenant, lockBootstrap } from './tenant-store.js'
-import { anyUserExists, insertUser } from './user-store.js'
+import type { Db } from '../storage/db'
+import { EgError } from '../errors'
+import { recordAudit } from './audit-store'
+import { passwordWeakness } from './password-policy'
+import { generatePassword, hashPassword } from './secrets'
+import { findTenantByName, firstTenantId, insertTenant, lockBootstrap } from './tenant-store'
+import { anyUserExists, insertUser } from './user-store'
 
 export interface BootstrapOptions {
   tenantName: string

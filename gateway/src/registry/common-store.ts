@@ -1,5 +1,5 @@
-import type { Queryable } from '../storage/db.js'
-import type { Page, PageRequest } from './types.js'
+import type { Queryable } from '../storage/db'
+import type { Page, PageRequest } from './types'
 
 /** Shared SQL building blocks for the registry stores. */
 

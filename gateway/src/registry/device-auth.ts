@@ -1,8 +1,9 @@
-import type { Queryable } from '../storage/db.js'
-import type { DeviceKind } from './types.js'
-import { findDeviceCredentials, type DeviceCredentialRow } from './device-store.js'
-import { verifyDeviceSecret } from './secrets.js'
-import { createCachedLookup } from './cached-lookup.js'
+import type { Crs } from '../geo/crs'
+import type { Queryable } from '../storage/db'
+import type { DeviceKind } from './types'
+import { findDeviceCredentials, type DeviceCredentialRow } from './device-store'
+import { verifyDeviceSecret } from './secrets'
+import { createCachedLookup } from './cached-lookup'
 
 /** Same shape as the broker's DeviceIdentity (gateway/src/broker/types.ts). */
 export interface DeviceIdentity {
@@ -10,6 +11,8 @@ export interface DeviceIdentity {
   tenantId: string
   elderId: string
   kind: DeviceKind
+  /** What the device reports positions in (absent = wgs84): read with the login, not per message. */
+  crs?: Crs
 }
 
 export interface DeviceAuthenticator {
@@ -42,7 +45,7 @@ export interface DeviceAuthOptions {
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{3,64}$/
 
 function identityOf(row: DeviceCredentialRow): DeviceIdentity {
-  return { deviceId: row.deviceId, tenantId: row.tenantId, elderId: row.elderId, kind: row.kind }
+  return { deviceId: row.deviceId, tenantId: row.tenantId, elderId: row.elderId, kind: row.kind, crs: row.crs }
 }
 
 export function createDeviceAuthenticator(db: Queryable, opts: DeviceAuthOptions): DeviceAuthenticator {

@@ -1,10 +1,11 @@
-import type { Queryable } from '../storage/db.js'
-import type { Device, DeviceKind, DeviceProtocol, Page, PageRequest } from './types.js'
-import { isUniqueViolation, unavailableOnDuplicate } from './pg-errors.js'
-import { pageOf } from './common-store.js'
+import type { Queryable } from '../storage/db'
+import type { Crs } from '../geo/crs'
+import type { Device, DeviceKind, DeviceProtocol, Page, PageRequest } from './types'
+import { isUniqueViolation, unavailableOnDuplicate } from './pg-errors'
+import { pageOf } from './common-store'
 
 // rejected_count is bigint (node-postgres returns those as strings): float8 is exact to 2^53.
-const COLUMNS = `id, tenant_id AS "tenantId", elder_id AS "elderId", kind, protocol, imei, clock_offset_minutes AS "clockOffsetMinutes",
+const COLUMNS = `id, tenant_id AS "tenantId", elder_id AS "elderId", kind, protocol, imei, clock_offset_minutes AS "clockOffsetMinutes", crs,
   last_frame AS "lastFrameCommand", last_frame_at AS "lastFrameAt", online, status_at AS "statusAt",
   last_seen_at AS "lastSeenAt", battery, rejected_count::float8 AS "rejectedCount", last_rejected_at AS "lastRejectedAt",
   last_rejected_reason AS "lastRejectedReason", secret_rotated_at AS "secretRotatedAt", created_at AS "createdAt"`
@@ -45,6 +46,8 @@ export interface NewDevice {
   protocol?: DeviceProtocol
   imei?: string
   clockOffsetMinutes?: number
+  /** What the device reports positions in (migration 020); default wgs84. */
+  crs?: Crs
 }
 
 export async function insertDevice(
@@ -54,9 +57,19 @@ export async function insertDevice(
 ): Promise<Device> {
   const rows = await q
     .query<DeviceRow>(
-      `INSERT INTO devices (id, tenant_id, elder_id, kind, secret_hash, protocol, imei, clock_offset_minutes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-      [device.id, tenantId, device.elderId, device.kind, device.secretHash, device.protocol ?? 'mqtt', device.imei ?? null, device.clockOffsetMinutes ?? null],
+      `INSERT INTO devices (id, tenant_id, elder_id, kind, secret_hash, protocol, imei, clock_offset_minutes, crs)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+      [
+        device.id,
+        tenantId,
+        device.elderId,
+        device.kind,
+        device.secretHash,
+        device.protocol ?? 'mqtt',
+        device.imei ?? null,
+        device.clockOffsetMinutes ?? null,
+        device.crs ?? 'wgs84',
+      ],
     )
     .catch((err: unknown) => {
       // The watch's number is unique across tenants like the id: say which of the two clashed.
@@ -102,6 +115,7 @@ export interface DeviceCredentialRow {
   elderId: string
   kind: DeviceKind
   secretHash: string
+  crs: Crs
 }
 
 /**
@@ -110,7 +124,7 @@ export interface DeviceCredentialRow {
  */
 export async function findDeviceCredentials(q: Queryable, id: string): Promise<DeviceCredentialRow | null> {
   const rows = await q.query<DeviceCredentialRow>(
-    `SELECT id AS "deviceId", tenant_id AS "tenantId", elder_id AS "elderId", kind, secret_hash AS "secretHash"
+    `SELECT id AS "deviceId", tenant_id AS "tenantId", elder_id AS "elderId", kind, secret_hash AS "secretHash", crs
        FROM devices WHERE id = $1`,
     [id],
   )
@@ -124,6 +138,8 @@ export interface WatchRow {
   elderId: string
   kind: DeviceKind
   clockOffsetMinutes: number | null
+  /** DESIGN §4: a protocol watch reports WGS-84 unless its registration says otherwise. */
+  crs: Crs
 }
 
 /**
@@ -132,7 +148,7 @@ export interface WatchRow {
  */
 export async function findWatchByImei(q: Queryable, imei: string): Promise<WatchRow | null> {
   const rows = await q.query<WatchRow>(
-    `SELECT id AS "deviceId", tenant_id AS "tenantId", elder_id AS "elderId", kind, clock_offset_minutes AS "clockOffsetMinutes"
+    `SELECT id AS "deviceId", tenant_id AS "tenantId", elder_id AS "elderId", kind, clock_offset_minutes AS "clockOffsetMinutes", crs
        FROM devices WHERE imei = $1 AND protocol = 'watch'`,
     [imei],
   )

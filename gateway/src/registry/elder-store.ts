@@ -1,6 +1,6 @@
-import type { Queryable } from '../storage/db.js'
-import type { Contact, Elder, ExpectedAway, Page, PageRequest } from './types.js'
-import { likePattern, pageOf, setClause } from './common-store.js'
+import type { Queryable } from '../storage/db'
+import type { Contact, Elder, ExpectedAway, Page, PageRequest } from './types'
+import { likePattern, pageOf, setClause } from './common-store'
 
 interface ElderRow {
   id: string

@@ -1,4 +1,4 @@
-import { EgError } from '../errors.js'
+import { EgError } from '../errors'
 
 /**
  * Maps constraint violations to catalogue errors. Both drivers (pg and PGlite) expose the

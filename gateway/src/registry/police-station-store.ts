@@ -1,6 +1,6 @@
-import type { Queryable } from '../storage/db.js'
-import type { NoticeLanguage, Page, PageRequest, PoliceStation } from './types.js'
-import { pageOf, setClause } from './common-store.js'
+import type { Queryable } from '../storage/db'
+import type { NoticeLanguage, Page, PageRequest, PoliceStation } from './types'
+import { pageOf, setClause } from './common-store'
 
 /** The webhook secret is selected only by findPoliceStationSecret (delivery signs with it). */
 const COLUMNS = `id, tenant_id AS "tenantId", name, webhook_url AS "webhookUrl", format, language, created_at AS "createdAt", updated_at AS "updatedAt"`

@@ -1,6 +1,6 @@
-import type { Queryable } from '../storage/db.js'
-import type { Page, PageRequest, Tenant } from './types.js'
-import { conflictOnDuplicate } from './pg-errors.js'
+import type { Queryable } from '../storage/db'
+import type { Page, PageRequest, Tenant } from './types'
+import { conflictOnDuplicate } from './pg-errors'
 
 /**
  * Tenants (a county or district cloud). The one table not scoped by tenant_id, because it is

@@ -1,5 +1,5 @@
-import type { Queryable } from '../storage/db.js'
-import type { Role } from './types.js'
+import type { Queryable } from '../storage/db'
+import type { Role } from './types'
 
 /** Bearer sessions. Only sha256(token) is stored (see secrets.ts). */
 

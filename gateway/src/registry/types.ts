@@ -3,21 +3,22 @@
  * (hashes and webhook secrets stay inside the stores, which return them only through the
  * dedicated lookups that need them).
  */
-export type Role = 'admin' | 'operator' | 'police'
-export const ROLES = ['admin', 'operator', 'police'] as const satisfies readonly Role[]
+import type { Crs } from '../geo/crs'
 
-export type RiskLevel = 'green' | 'yellow' | 'orange' | 'red'
+export { roles as ROLES, type Role } from '../../../contract/alert-lifecycle'
+import type { Role } from '../../../contract/alert-lifecycle'
 
-export type DeviceKind = 'watch' | 'camera'
+// The contract's definitions (contract/), re-exported for the registry's records.
+import type { DeviceKind } from '../../../contract/device-events'
+export type { RiskLevel } from '../../../contract/levels'
+export type { DeviceKind }
 
 /** How a device talks to the gateway: the MQTT contract (DESIGN §3), or a 4G watch's TCP protocol (§3b). */
 export type DeviceProtocol = 'mqtt' | 'watch'
 export const DEVICE_PROTOCOLS = ['mqtt', 'watch'] as const satisfies readonly DeviceProtocol[]
 
-export const VENUE_KINDS = ['sales', 'investment', 'travel', 'bank', 'care', 'hospital', 'other'] as const
-export type VenueKind = (typeof VENUE_KINDS)[number]
-/** DESIGN §4: "Risky by default: sales, investment, travel." */
-export const RISKY_VENUE_KINDS: ReadonlySet<VenueKind> = new Set(['sales', 'investment', 'travel'])
+export { RISKY_VENUE_KINDS, VENUE_KINDS, type VenueKind } from '../../../contract/venue-kinds'
+import type { VenueKind } from '../../../contract/venue-kinds'
 
 export interface Page<T> {
   items: T[]
@@ -100,6 +101,8 @@ export interface Device {
   imei: string | null
   /** Minutes the watch's clock runs ahead of UTC (its frames carry local time); null = UTC. */
   clockOffsetMinutes: number | null
+  /** The coordinate system the device reports positions in; the intake converts them to WGS-84. */
+  crs: Crs
   /** The newest protocol frame's command (e.g. "UD2") and when it came; null for MQTT devices. */
   lastFrame: { command: string; at: Date } | null
   online: boolean

@@ -1,6 +1,6 @@
-import type { Queryable } from '../storage/db.js'
-import type { Page, PageRequest, Role, User } from './types.js'
-import { unavailableOnDuplicate } from './pg-errors.js'
+import type { Queryable } from '../storage/db'
+import type { Page, PageRequest, Role, User } from './types'
+import { unavailableOnDuplicate } from './pg-errors'
 
 const COLUMNS = `id, tenant_id AS "tenantId", username, role, police_station_id AS "policeStationId",
   display_name AS "displayName", disabled, created_at AS "createdAt"`

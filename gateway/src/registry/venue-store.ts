@@ -1,6 +1,6 @@
-import type { Queryable } from '../storage/db.js'
-import type { Page, PageRequest, Venue, VenueKind } from './types.js'
-import { pageOf, setClause } from './common-store.js'
+import type { Queryable } from '../storage/db'
+import type { Page, PageRequest, Venue, VenueKind } from './types'
+import { pageOf, setClause } from './common-store'
 
 const COLUMNS = `id, tenant_id AS "tenantId", name, kind, risky, lat, lon, radius_m AS "radiusM", polygon, address,
   created_at AS "createdAt", updated_at AS "updatedAt"`

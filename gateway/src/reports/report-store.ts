@@ -1,5 +1,5 @@
 import type { Disposition } from '../alerts/alert-model'
-import type { RiskLevel } from '../alerts/levels'
+import type { RiskLevel } from '../../../contract/levels'
 import type { Queryable } from '../storage/db'
 import type { ReportPeriod, ReportRange } from './report-period'
 

@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../alerts/levels'
+import type { RiskLevel } from '../../../contract/levels'
 import type { Queryable } from '../storage/db'
 
 /**

@@ -1,5 +1,5 @@
 import type { Change } from './change-log-store'
-import { riskLevels, type RiskLevel } from '../alerts/levels'
+import { riskLevels, type RiskLevel } from '../../../contract/levels'
 import type { AuthUser } from '../http/auth'
 import type { Queryable } from '../storage/db'
 import { alertPlacement, type AlertPlacement } from './stream-store'

@@ -1,5 +1,4 @@
 import { backoffCeilingMs } from '../retry/backoff'
-import { Counter, type Registry } from 'prom-client'
 import type { Change } from '../stream/change-log-store'
 import type { CommandTransport } from '../device-commands'
 import type { CommandAck } from '../ingest/types'
@@ -58,16 +57,6 @@ export interface VoiceDispatcher {
 const SWEEP_LIMIT = 1000
 const CONNECT_LIMIT = 100
 
-function voiceCounters(registry: Registry | undefined) {
-  const existing = registry?.getSingleMetric('eg_voice_prompt_transitions_total') as Counter<'status'> | undefined
-  const transitions =
-    existing ??
-    new Counter({ name: 'eg_voice_prompt_transitions_total', help: 'Voice prompt status changes by new status', labelNames: ['status'] as const, registers: registry ? [registry] : [] })
-  const existingSends = registry?.getSingleMetric('eg_voice_commands_sent_total') as Counter | undefined
-  const sends = existingSends ?? new Counter({ name: 'eg_voice_commands_sent_total', help: 'Voice commands published to devices, re-sends included', registers: registry ? [registry] : [] })
-  return { transitions, sends }
-}
-
 export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispatcher {
   const { db, broker } = opts
   const log = opts.logger.child({ component: 'voice' })
@@ -76,7 +65,7 @@ export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispat
   const unexpired = (p: VoicePrompt) => Date.parse(p.expiresAt) > ruleClock(p.tenantId)
   const resendBaseMs = opts.resendBaseMs ?? 2_000
   const resendMaxMs = opts.resendMaxMs ?? 300_000
-  const counters = voiceCounters(opts.metrics?.registry)
+  const counters = opts.metrics?.voice
   const listeners = new Set<(changes: readonly Change[]) => void>()
   /** Prompts being published or recorded right now: nobody else sends them meanwhile. */
   const inFlight = new Set<string>()
@@ -110,7 +99,7 @@ export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispat
       transitions = (await change(tx)).filter((t) => t.previousStatus !== t.prompt.status)
       return appendVoiceChanges(tx, transitions)
     })
-    for (const t of transitions) counters.transitions.inc({ status: t.prompt.status })
+    for (const t of transitions) counters?.transitions.inc({ status: t.prompt.status })
     emit(changes)
     return transitions
   }
@@ -139,7 +128,7 @@ export function createVoiceDispatcher(opts: VoiceDispatcherOptions): VoiceDispat
           broker.sendCommand(p.deviceId, { id: p.id, type: 'voice', text: p.text, lang: p.lang, priority: p.priority, expiresAt: p.expiresAt }).then(
             () => {
               sent.push(p.id)
-              counters.sends.inc()
+              counters?.sends.inc()
               lastSend.set(p.id, { at: now, count: Math.max(lastSend.get(p.id)?.count ?? 0, p.sendCount) + 1 })
             },
             (err: unknown) => log.warn({ err, promptId: p.id, deviceId: p.deviceId }, 'voice command not published; will retry'),

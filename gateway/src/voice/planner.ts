@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AlertEvent, EffectPlanner } from '../alerts/effects'
-import { levelRank } from '../alerts/levels'
+import { levelRank } from '../../../contract/levels'
 import { appendVoiceChanges } from './changes'
 import { voicePromptText } from './templates'
 import { countAlertOccasions, elderDeviceIds, insertPrompt, lockElderForPrompts, type VoiceTransition } from './voice-store'

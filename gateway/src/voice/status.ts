@@ -1,3 +1,5 @@
+import type { CommandAckStatus } from '../../../contract/device-events'
+
 /**
  * The life of one voice prompt on one device:
  *
@@ -13,7 +15,8 @@
 export const voicePromptStatuses = ['queued', 'sent', 'delivered', 'played', 'failed', 'expired', 'suppressed'] as const
 export type VoicePromptStatus = (typeof voicePromptStatuses)[number]
 
-export type VoiceAckStatus = 'delivered' | 'played' | 'failed'
+/** What a device's acknowledgement says (the contract's `cmd/ack` statuses). */
+export type VoiceAckStatus = CommandAckStatus
 
 /** Statuses an ack of `status` may move a prompt from. */
 export function ackableFrom(status: VoiceAckStatus): VoicePromptStatus[] {

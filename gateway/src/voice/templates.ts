@@ -1,3 +1,5 @@
+import type { RiskLevel } from '../../../contract/levels'
+
 /**
  * The words an elder hears from the watch or camera speaker (喊话, DESIGN §1 and §5: "on an
  * anomaly, warn the elder by voice"). Pure: (rule, level, language, evidence) → text.
@@ -11,8 +13,6 @@
  */
 export const voiceLanguages = ['zh-CN', 'en'] as const
 export type VoiceLanguage = (typeof voiceLanguages)[number]
-
-export type PromptLevel = 'green' | 'yellow' | 'orange' | 'red'
 
 /**
  * The elder's `language` column picks the language: any `en…` tag → English, anything else
@@ -28,7 +28,7 @@ type Phrase = Record<VoiceLanguage, string>
 type RuleTemplate = (e: Evidence, lang: VoiceLanguage) => string
 
 /** How the prompt opens, by level: a gentle reminder, a warning, an urgent warning. */
-const OPENING: Record<PromptLevel, Phrase> = {
+const OPENING: Record<RiskLevel, Phrase> = {
   green: { 'zh-CN': '温馨提醒：', en: 'A gentle reminder: ' },
   yellow: { 'zh-CN': '温馨提醒：', en: 'A gentle reminder: ' },
   orange: { 'zh-CN': '请注意：', en: 'Please take care: ' },
@@ -195,7 +195,7 @@ export interface VoicePromptText {
 }
 
 /** The prompt for an alert of `rule` at `level`, in the elder's language. */
-export function voicePromptText(rule: string, level: PromptLevel, language: string | null | undefined, evidence: unknown): VoicePromptText {
+export function voicePromptText(rule: string, level: RiskLevel, language: string | null | undefined, evidence: unknown): VoicePromptText {
   const lang = resolveVoiceLanguage(language)
   const e: Evidence = typeof evidence === 'object' && evidence !== null && !Array.isArray(evidence) ? (evidence as Evidence) : {}
   const template = Object.hasOwn(RULE_TEMPLATES, rule) ? RULE_TEMPLATES[rule] : undefined

@@ -51,7 +51,7 @@ export class WatchConnection implements WatchSession {
 
   get device(): DeviceIdentity | undefined {
     const w = this.watch
-    return w === undefined ? undefined : { deviceId: w.deviceId, tenantId: w.tenantId, elderId: w.elderId, kind: w.kind }
+    return w === undefined ? undefined : { deviceId: w.deviceId, tenantId: w.tenantId, elderId: w.elderId, kind: w.kind, crs: w.crs }
   }
 
   /** Writes a voice prompt as `MESSAGE,<UTF-16BE hex>` (DESIGN §3b); resolves once handed to the kernel. */

@@ -1,4 +1,5 @@
-import type { deviceEventTypes } from '../ingest/schemas'
+import type { DeviceEventType } from '../../../contract/device-events'
+import type { DeviceEventBody, WatchReadingBody } from '../../../contract/device-payloads'
 import type { WatchAnswer } from './frame'
 
 /**
@@ -13,33 +14,10 @@ import type { WatchAnswer } from './frame'
  * is no date, a position off the globe). Pure and total: no clock, no I/O, never throws.
  */
 
-export type DeviceEventType = (typeof deviceEventTypes)[number]
-
-/** One reading as on `eg/v1/<id>/telemetry`. sys, dia, spo2 and temp are new contract fields. */
-export interface WatchReadingPayload {
-  ts: number
-  lat?: number
-  lon?: number
-  src?: 'gps'
-  hr?: number
-  steps?: number
-  bat?: number
-  /** Blood pressure, mmHg. */
-  sys?: number
-  dia?: number
-  /** Blood oxygen saturation, percent. */
-  spo2?: number
-  /** Body temperature, °C. */
-  temp?: number
-  /** From the status word's device state (bit 3: taken off), when the watch sends all 8 digits. */
-  worn?: boolean
-}
-
+/** One reading as on `eg/v1/<id>/telemetry`; `worn` from the status word's device state (bit 3: taken off), when the watch sends all 8 digits. */
+export type WatchReadingPayload = WatchReadingBody
 /** One event as on `eg/v1/<id>/event`. */
-export interface DeviceEventPayload {
-  ts: number
-  type: DeviceEventType
-}
+export type DeviceEventPayload = DeviceEventBody
 
 export interface DecodeContentOptions {
   /** Gateway time the frame arrived (epoch ms): the time of data that carries none. */

@@ -7,7 +7,6 @@ import type { Metrics } from '../metrics'
 import { findWatchByImei } from '../registry/device-store'
 import type { Queryable } from '../storage/db'
 import { createWatchDirectory } from './directory'
-import { createWatchMetrics } from './metrics'
 import type { WatchPortContext } from './port-context'
 import { startWatchPort, type WatchPort } from './server'
 
@@ -50,7 +49,7 @@ export async function startConfiguredWatchPort(config: Config, deps: WatchPortDe
           port: config.EG_WATCH_PORT,
           host: config.EG_HOST,
           logger: deps.logger,
-          metrics: createWatchMetrics(deps.metrics.registry),
+          metrics: deps.metrics.watch,
           directory,
           intake: deps.intake,
           deadLetters: deps.deadLetters,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Finding, RuleId } from '../../../rules/src/index'
 import { appendChange, type Change } from '../../src/stream/change-log-store'
 import type { AlertEffects, AlertEvent } from '../../src/alerts/effects'
-import type { RiskLevel } from '../../src/alerts/levels'
+import type { RiskLevel } from '../../../contract/levels'
 import type { Db } from '../../src/storage/db'
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { commandTopic, isValidDeviceId, maySubscribe, publishChannel } from '../../src/broker/acl.js'
+import { commandTopic, isValidDeviceId, publishChannel } from '../../../contract/topics'
+import { maySubscribe } from '../../src/broker/acl'
 
 describe('publishChannel', () => {
   it.each([

@@ -1,13 +1,13 @@
 import type { MqttClient } from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { EgError } from '../../src/errors.js'
-import { createLogger } from '../../src/logger.js'
-import { createMetrics } from '../../src/metrics.js'
-import { startBroker } from '../../src/broker/index.js'
+import { EgError } from '../../src/errors'
+import { createLogger } from '../../src/logger'
+import { createMetrics } from '../../src/metrics'
+import { startBroker } from '../../src/broker/index'
 import {
   CAMERA, SECRETS, WATCH, connectDevice, deniedCount, deviceOptions, endClient, refusedConnackCode, refusedCount,
   startTestBroker, waitFor, type TestBroker,
-} from './helpers.js'
+} from './helpers'
 
 let t: TestBroker
 const clients: MqttClient[] = []

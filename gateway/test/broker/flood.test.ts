@@ -1,9 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { probePuback, runGenerator, verifyFleetDevice } from '../../bench/flood.js'
-import { createLogger } from '../../src/logger.js'
-import { createMetrics } from '../../src/metrics.js'
-import { startBroker, type Broker } from '../../src/broker/index.js'
+import { probePuback, runGenerator, verifyFleetDevice } from '../../bench/flood'
+import { createLogger } from '../../src/logger'
+import { createMetrics } from '../../src/metrics'
+import { startBroker, type Broker } from '../../src/broker/index'
 
 /**
  * 1,000 devices publishing QoS 0 flat out (DESIGN §1's county fleet, misbehaving) must neither

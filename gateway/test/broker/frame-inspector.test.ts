@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import { FrameInspector } from '../../src/broker/frame-inspector.js'
+import { FrameInspector } from '../../src/broker/frame-inspector'
 
 /**
  * The framing walk behind "malformed UTF-8 closes the connection" ([MQTT-1.5.3-1],

@@ -1,7 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt'
-import { createLogger } from '../../src/logger.js'
-import { createMetrics, type Metrics } from '../../src/metrics.js'
-import { startBroker, type Broker, type BrokerHooks, type BrokerOptions, type DeviceChannel, type DeviceIdentity } from '../../src/broker/index.js'
+import { createLogger } from '../../src/logger'
+import { createMetrics, type Metrics } from '../../src/metrics'
+import { startBroker, type Broker, type BrokerHooks, type BrokerOptions, type DeviceChannel, type DeviceIdentity } from '../../src/broker/index'
 
 /** The two devices of the in-memory device store every broker test uses. */
 export const WATCH: DeviceIdentity = { deviceId: 'watch-1', tenantId: 't1', elderId: 'elder-1', kind: 'watch' }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { MessageOutcome } from '../../src/broker/index.js'
-import { CAMERA, WATCH, startTestBroker, waitFor, type TestBroker } from './helpers.js'
-import { RawClient } from './raw-client.js'
+import type { MessageOutcome } from '../../src/broker/index'
+import { CAMERA, WATCH, startTestBroker, waitFor, type TestBroker } from './helpers'
+import { RawClient } from './raw-client'
 
 /**
  * Issue 13, "MQTT by the letter" — messages: what a refused message gets (PUBACK reason codes,

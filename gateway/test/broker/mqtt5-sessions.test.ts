@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WATCH, startTestBroker, waitFor, type TestBroker } from './helpers.js'
-import { RawClient } from './raw-client.js'
+import { WATCH, startTestBroker, waitFor, type TestBroker } from './helpers'
+import { RawClient } from './raw-client'
 
 /**
  * Issue 13, "MQTT by the letter" — sessions and subscriptions: Session Present and Session

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet'
-import { SECRETS } from './helpers.js'
+import { SECRETS } from './helpers'
 
 /**
  * An MQTT client at the packet level: sends exactly the packets (or bytes) a test writes and

@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import { connectProtocolLevel } from '../../src/broker/sniff.js'
+import { connectProtocolLevel } from '../../src/broker/sniff'
 
 const connect = (protocolVersion: 3 | 4 | 5): Buffer =>
   mqttPacket.generate({ cmd: 'connect', protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT', protocolVersion, clientId: 'w1', username: 'w1', password: Buffer.from('s') })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { AuthThrottle, type AuthGate } from '../../src/broker/throttle.js'
-import { throttleAddress } from '../../src/broker/throttle-keys.js'
+import { AuthThrottle, type AuthGate } from '../../src/broker/throttle'
+import { throttleAddress } from '../../src/broker/throttle-keys'
 
 /** Three failures per pair, six per address; pairs wait 1 s doubling up to 5 s. */
 const opts = { maxFailures: 3, windowMs: 1_000, blockMs: 5_000, addressMaxFailures: 6, addressMaxDelayMs: 2_000 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { WATCH, connectDevice, deviceOptions, endClient, refusedConnackCode, startTestBroker, waitFor, type TestBroker } from './helpers.js'
+import { WATCH, connectDevice, deviceOptions, endClient, refusedConnackCode, startTestBroker, waitFor, type TestBroker } from './helpers'
 
 let dir: string
 let t: TestBroker

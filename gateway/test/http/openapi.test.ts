@@ -1,7 +1,11 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import type { RouteOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startTestGateway, type TestGateway } from '../../../test/support/gateway'
+import { solidPng, tilesCovering, writePmtiles } from '../../../test/support/pmtiles-writer'
 import { errorCatalogue, type ErrorCode } from '../../src/errors'
 
 /**
@@ -37,8 +41,8 @@ interface Operation {
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const
 
-/** Routes that stay out of the document: the board's files and the document itself. */
-const UNDOCUMENTED = [/^\/docs(\/|$)/, /^\/$/, /^\/\*$/]
+/** Routes that stay out of the document: the board's files, its base-map archive and the document itself. */
+const UNDOCUMENTED = [/^\/docs(\/|$)/, /^\/$/, /^\/\*$/, /^\/map\/tiles\.pmtiles$/]
 
 /** The security each route must declare; everything else under /api/v1 takes the bearer token. */
 function expectedSecurity(method: string, path: string): string[][] {
@@ -59,7 +63,11 @@ describe('the OpenAPI document', () => {
   const operations: Array<{ method: string; path: string; op: Operation }> = []
 
   beforeAll(async () => {
-    gw = await startTestGateway({ storage: 'pglite', env: { EG_BROKER_AUTH_SECRET: 'openapi-test-broker-secret' } })
+    // The offline base map's route too (EG_MAP_PMTILES): a file like the board's, kept out of the document.
+    const dir = await mkdtemp(path.join(tmpdir(), 'eg-openapi-'))
+    const bounds: [number, number, number, number] = [121.46, 31.22, 121.48, 31.24]
+    await writeFile(path.join(dir, 'base.pmtiles'), writePmtiles(tilesCovering(bounds, 12).map((t) => ({ ...t, data: solidPng([0, 0, 0], 8) })), { bounds }))
+    gw = await startTestGateway({ storage: 'pglite', env: { EG_BROKER_AUTH_SECRET: 'openapi-test-broker-secret', EG_MAP_PMTILES: path.join(dir, 'base.pmtiles') } })
     const res = await fetch(`http://127.0.0.1:${gw.gateway.httpPort}/docs/json`)
     expect(res.status).toBe(200)
     doc = (await res.json()) as typeof doc
@@ -94,6 +102,7 @@ describe('the OpenAPI document', () => {
     }
     expect(registered.length).toBeGreaterThan(50)
     expect(missing).toEqual([])
+    expect(registered.some((r) => r.url === '/map/tiles.pmtiles')).toBe(true)
     expect(documented).toContain('GET /healthz')
     expect(documented).toContain('GET /metrics')
   })

@@ -114,6 +114,7 @@ describe.each(backends)('registry routes on $name', (backend) => {
       tenantId: api.tenantId,
       elderId: elder.id,
       kind: 'watch',
+      crs: 'wgs84',
     })
 
     const list = await get('/api/v1/devices', operator)

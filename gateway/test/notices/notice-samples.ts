@@ -1,4 +1,4 @@
-import type { RiskLevel } from '../../src/alerts/levels'
+import type { RiskLevel } from '../../../contract/levels'
 
 /**
  * Evidence as the rule engine writes it (rules/src: visit-rules.ts, absence.ts, strangers.ts,

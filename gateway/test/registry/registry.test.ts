@@ -49,7 +49,7 @@ describe.each(backends)('registry on $name', (backend) => {
       },
     }
     const auth = createDeviceAuthenticator(counting, { cacheTtlMs: 60_000 })
-    expect(await auth.verifyDevice('watch-001', secret)).toEqual({ deviceId: 'watch-001', tenantId, elderId: 'elder-1', kind: 'watch' })
+    expect(await auth.verifyDevice('watch-001', secret)).toEqual({ deviceId: 'watch-001', tenantId, elderId: 'elder-1', kind: 'watch', crs: 'wgs84' })
     expect(await auth.verifyDevice('watch-001', 'wrong-secret')).toBeNull()
     expect(await auth.verifyDevice('no-such-device', secret)).toBeNull()
     expect(await auth.verifyDevice('bad/id', secret)).toBeNull()

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../../test/support/databases'
-import type { VenueCandidate } from '../../src/alerts/alert-store'
+import type { VenueCandidate } from '../../src/candidates/candidate-store'
+import { fromWgs84 } from '../../src/geo/crs'
 import { bearer } from '../http/harness'
 import { startReportApi, type ReportApi } from './fixtures'
 
@@ -106,5 +107,20 @@ describe.each(backends)('venue candidate promotion on $name', (backend) => {
     expect((await post(`/api/v1/venue-candidates/${id}/dismiss`, undefined, api.police)).statusCode).toBe(403)
     const still = await api.opened.db.query<{ status: string }>('SELECT status FROM venue_candidates WHERE id = $1', [id])
     expect(still).toEqual([{ status: 'new' }])
+  })
+
+  it('answers the decided candidate in ?crs=: its centre and the positions in its evidence (DESIGN §4)', async () => {
+    const first = await candidate()
+    const second = await candidate()
+    await api.opened.db.query(`UPDATE venue_candidates SET evidence = '{"centre": {"lat": 31.2301, "lon": 121.4702}, "elders": 3}'::jsonb WHERE id IN ($1, $2)`, [first, second])
+    const gcj = fromWgs84(31.2301, 121.4702, 'gcj02')
+    const promoted = await post(`/api/v1/venue-candidates/${first}/promote?crs=gcj02`, { name: 'talk' })
+    expect(promoted.statusCode).toBe(201)
+    expect((promoted.json() as { candidate: VenueCandidate }).candidate).toMatchObject({ ...gcj, radiusM: 120, evidence: { centre: gcj, elders: 3 } })
+    // The venue itself is stored where the candidate is: WGS-84.
+    const venue = await api.app.inject({ method: 'GET', url: `/api/v1/venues/${(promoted.json() as { venueId: string }).venueId}`, headers: bearer(api.operator) })
+    expect(venue.json()).toMatchObject({ lat: 31.2301, lon: 121.4702 })
+    const dismissed = await post(`/api/v1/venue-candidates/${second}/dismiss?crs=bd09`)
+    expect((dismissed.json() as { candidate: VenueCandidate }).candidate).toMatchObject(fromWgs84(31.2301, 121.4702, 'bd09'))
   })
 })

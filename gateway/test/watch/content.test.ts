@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { deviceEventSchema, watchReadingSchema } from '../../src/ingest/schemas'
+import { deviceEventSchema, watchReadingSchema } from '../../../contract/device-payloads'
 import { decodeContent, type DecodedContent } from '../../src/watch/content'
 import { FrameReader, isFrameProblem } from '../../src/watch/frame-reader'
 

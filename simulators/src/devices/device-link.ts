@@ -1,5 +1,8 @@
 import type { DeviceMessage } from './messages'
-import { topicOf, type Connector, type DeviceCredentialsForLink, type LinkTransport } from './transport'
+import type { CommandAckStatus, VoiceCommand as ContractCommand } from '../../../contract/device-events'
+import { MAX_BATCH } from '../../../contract/device-limits'
+import { topicOf } from '../../../contract/topics'
+import { type Connector, type DeviceCredentialsForLink, type LinkTransport } from './transport'
 
 /**
  * One device's link to the gateway, with the habits of a cheap mobile device: while the link
@@ -21,12 +24,8 @@ export interface LinkStats {
   acks: number
 }
 
-export interface VoiceCommand {
-  id: string
-  type?: string
-  text?: string
-  expiresAt?: string | number
-}
+/** A command as received (contract/device-events.ts), parsed off the wire: any field but `id` may be missing. */
+export type VoiceCommand = Pick<ContractCommand, 'id'> & Partial<ContractCommand>
 
 export interface LinkOptions {
   /** Event time for acks (the simulation's virtual clock). */
@@ -46,9 +45,6 @@ export interface LinkOptions {
    */
   beforeUpload?: () => Promise<void>
 }
-
-/** DESIGN §3: a buffered upload holds at most 5,000 readings. */
-export const MAX_UPLOAD = 5_000
 
 export class DeviceLink {
   readonly stats: LinkStats = { published: 0, buffered: 0, uploads: 0, drops: 0, reconnects: 0, publishErrors: 0, commands: 0, acks: 0 }
@@ -265,13 +261,13 @@ export class DeviceLink {
     }
   }
 
-  /** Publishes messages as arrays (≤ MAX_UPLOAD each), readings then events; a failed array goes back to the buffer. */
+  /** Publishes messages as arrays (≤ MAX_BATCH each), readings then events; a failed array goes back to the buffer. */
   private publishArrays(transport: LinkTransport, kept: readonly DeviceMessage[], report: () => boolean): Promise<void>[] {
     const sent: Promise<void>[] = []
     for (const channel of ['telemetry', 'event'] as const) {
       const bodies = kept.filter((m) => m.channel === channel)
-      for (let i = 0; i < bodies.length; i += MAX_UPLOAD) {
-        const chunk = bodies.slice(i, i + MAX_UPLOAD)
+      for (let i = 0; i < bodies.length; i += MAX_BATCH) {
+        const chunk = bodies.slice(i, i + MAX_BATCH)
         this.stats.uploads++
         this.stats.published += chunk.length
         sent.push(
@@ -325,7 +321,7 @@ export class DeviceLink {
     setTimeout(() => this.ack(command.id, 'played'), this.opts.playDelayMs ?? 200).unref()
   }
 
-  private ack(id: string, status: 'delivered' | 'played' | 'failed'): void {
+  private ack(id: string, status: CommandAckStatus): void {
     const transport = this.transport
     if (!transport) return
     this.stats.acks++

@@ -1,44 +1,17 @@
 import { MINUTE_MS } from '../core/clock'
 import type { Rng } from '../core/prng'
 import type { DayPlan } from '../routine/plan'
+import type { DeviceKind } from '../../../contract/device-events'
+import type { CameraReadingBody, DeviceEventBody, WatchReadingBody } from '../../../contract/device-payloads'
+
+// The message bodies are the contract's (contract/device-payloads.ts), derived from the gateway's own schemas.
+export type { CameraReadingBody, DeviceEventBody, WatchReadingBody } from '../../../contract/device-payloads'
+export type { DeviceEventType } from '../../../contract/device-events'
 
 /**
  * What a simulated device sends, in the shapes of the MQTT contract (DESIGN §3), before any
  * network: a day of these is a pure function of the plan and the seed.
  */
-export interface WatchReadingBody {
-  ts: number
-  lat?: number
-  lon?: number
-  acc?: number
-  src?: 'gps' | 'wifi' | 'lbs'
-  hr?: number
-  steps?: number
-  bat?: number
-  worn?: boolean
-  /** Health readings (percent, mmHg, °C); no simulated watch measures them yet. */
-  spo2?: number
-  sys?: number
-  dia?: number
-  temp?: number
-}
-
-export interface CameraReadingBody {
-  ts: number
-  presence: boolean
-  persons: number
-  strangers: number
-  motion: boolean
-}
-
-export type DeviceEventType = 'sos' | 'fall' | 'removed' | 'worn' | 'door_open' | 'door_close' | 'low_battery' | 'power_off'
-
-export interface DeviceEventBody {
-  ts: number
-  type: DeviceEventType
-  [detail: string]: unknown
-}
-
 export type DeviceMessage =
   | { ts: number; channel: 'telemetry'; body: WatchReadingBody | CameraReadingBody }
   | { ts: number; channel: 'event'; body: DeviceEventBody }
@@ -110,6 +83,6 @@ export function planOutages(rng: Rng, dayStart: number, dayEnd: number, flakines
 
 /** Turns an elder's day plan into what one device sends that day (readings, events, link drops). */
 export interface DeviceSim {
-  readonly kind: 'watch' | 'camera'
+  readonly kind: DeviceKind
   simulateDay(plan: DayPlan): DeviceDay
 }

@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt'
+import { devicePrefix, topicOf } from '../../../contract/topics'
 
 /**
  * The network side of one device, narrowed to what a device does: publish, receive commands,
@@ -37,12 +38,8 @@ export const hasSecret = (device: DeviceCredentialsForLink): device is SecretCre
 
 export type Connector = (device: DeviceCredentialsForLink, handlers: { onCommand: (payload: Buffer) => void }) => Promise<LinkTransport>
 
-export type TopicLeaf = 'telemetry' | 'event' | 'status' | 'cmd' | 'cmd/ack'
-
-export const topicOf = (deviceId: string, leaf: TopicLeaf): string => `eg/v1/${deviceId}/${leaf}`
-
 /** The part of a device's topic below `eg/v1/<id>/` (`cmd/ack` spans two levels): what the other protocols call a channel. */
-export const leafOf = (deviceId: string, topic: string): string => topic.slice(`eg/v1/${deviceId}/`.length)
+export const leafOf = (deviceId: string, topic: string): string => topic.slice(devicePrefix(deviceId).length)
 
 /** Connects as a device (DESIGN §3: clientId = username = id, password = secret; retained status with an offline will). */
 export function mqttConnector(url: string, opts: { connectTimeoutMs?: number } = {}): Connector {

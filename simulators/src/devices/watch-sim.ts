@@ -1,6 +1,7 @@
 import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../core/clock'
 import { interpolate, offsetMetres, round6, type LatLon } from '../core/geo'
 import { Rng } from '../core/prng'
+import type { LocationSource } from '../../../contract/device-events'
 import type { Activity, DayPlan, WatchState } from '../routine/plan'
 import type { TownElder } from '../town/town'
 import { orderMessages, planOutages, type DeviceDay, type DeviceMessage, type DeviceSim, type WatchReadingBody } from './messages'
@@ -175,7 +176,7 @@ export class WatchSim implements DeviceSim {
    */
   private fix(rng: Rng, truth: LatLon, activity: Activity): Pick<WatchReadingBody, 'lat' | 'lon' | 'acc' | 'src'> {
     const indoor = activity.kind !== 'travel' && activity.place.indoor
-    const src = rng.weighted<'gps' | 'wifi' | 'lbs'>(indoor ? [['gps', 0.5], ['wifi', 0.42], ['lbs', 0.08]] : [['gps', 0.92], ['wifi', 0.04], ['lbs', 0.04]])
+    const src = rng.weighted<LocationSource>(indoor ? [['gps', 0.5], ['wifi', 0.42], ['lbs', 0.08]] : [['gps', 0.92], ['wifi', 0.04], ['lbs', 0.04]])
     let acc: number
     let error: LatLon
     if (src === 'lbs') {

@@ -1,4 +1,4 @@
-import { LEVELS, type Level } from '../scenarios/schema'
+import { levelRank, type RiskLevel } from '../../../contract/levels'
 import type { GroundTruth } from '../scenarios/plant'
 
 /**
@@ -13,7 +13,7 @@ export interface ScoredAlert {
   id?: string
   elderId: string
   rule: string
-  level: Level
+  level: RiskLevel
   /** Event ms of the alert's first finding. */
   firstAt: number
   summary?: string
@@ -38,7 +38,7 @@ export interface Miss {
   scenario: string
   elderKey: string
   rule: string
-  minLevel: Level
+  minLevel: RiskLevel
   at: number
   /** What the gateway raised for that rule instead, if anything. */
   got: ScoredAlert[]
@@ -62,7 +62,6 @@ export interface Scorecard {
 export const RECALL_TARGET = 0.95
 export const PRECISION_TARGET = 0.9
 
-const rank = (level: Level) => LEVELS.indexOf(level)
 
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null
@@ -98,7 +97,7 @@ export function score(truths: readonly GroundTruth[], alerts: readonly ScoredAle
     for (const e of truth.expect) {
       const s = ruleScore(e.rule)
       s.planted++
-      const hits = mine.filter((a) => a.rule === e.rule && rank(a.level) >= rank(e.minLevel) && a.firstAt >= e.at && a.firstAt <= e.deadline)
+      const hits = mine.filter((a) => a.rule === e.rule && levelRank(a.level) >= levelRank(e.minLevel) && a.firstAt >= e.at && a.firstAt <= e.deadline)
       if (hits.length > 0) {
         s.detected++
         s.detectMs.push(Math.min(...hits.map((a) => a.firstAt)) - e.at)

@@ -1,5 +1,5 @@
 import type { GatewayApi } from '../core/api-client'
-import type { Level } from '../scenarios/schema'
+import type { RiskLevel } from '../../../contract/levels'
 
 /**
  * Reading the gateway back over HTTP, and knowing when it has finished: the stored row count
@@ -11,7 +11,7 @@ export interface AlertRecord {
   id: string
   elderId: string
   rule: string
-  level: Level
+  level: RiskLevel
   status: string
   count: number
   firstAt: string

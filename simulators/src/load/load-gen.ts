@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js'
 import type { MqttClient } from 'mqtt'
+import { topicOf } from '../../../contract/topics'
 import type { FleetDevice } from './connections'
 
 /**
@@ -42,7 +43,7 @@ interface Sender {
 export async function runLoad(fleet: ReadonlyArray<{ device: FleetDevice; client: MqttClient }>, opts: LoadOptions): Promise<LoadStats> {
   const latencyUs = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
   const stats: LoadStats = { sent: 0, acked: 0, failed: 0, behind: 0, elapsedMs: 0, latencyUs }
-  const senders: Sender[] = fleet.map(({ device, client }) => ({ device, client, topic: `eg/v1/${device.id}/telemetry`, lastTs: 0, inflight: 0, steps: 0 }))
+  const senders: Sender[] = fleet.map(({ device, client }) => ({ device, client, topic: topicOf(device.id, 'telemetry'), lastTs: 0, inflight: 0, steps: 0 }))
   if (senders.length === 0) return stats
   const started = performance.now()
   const deadline = started + opts.seconds * 1000

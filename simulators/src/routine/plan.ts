@@ -1,6 +1,7 @@
 import { distanceMetres } from '../core/geo'
 import { MINUTE_MS } from '../core/clock'
 import type { Place } from '../town/town'
+import type { WatchEventType } from '../../../contract/device-events'
 
 /**
  * A day in an elder's life as data: contiguous activities from local midnight to the next,
@@ -35,7 +36,8 @@ export interface Visitor {
   note?: string
 }
 
-export type PlannedEventType = 'sos' | 'fall' | 'removed' | 'worn' | 'power_off'
+/** A watch event a scenario plants (a low battery comes from the simulated battery instead). */
+export type PlannedEventType = Exclude<WatchEventType, 'low_battery'>
 
 /** A device event planted at a time (a fall, an SOS press) by a scenario. */
 export interface PlannedEvent {

@@ -8,7 +8,8 @@ import type { TownSim } from '../run/town-sim'
 import type { Town, TownElder, TownFile } from '../town/town'
 import { locate, pointFrom, resolvePlace, scenarioPlaceKey } from './places'
 import type { Scenario } from './load'
-import { clockMinutes, durationMs, type DayOverride, type Level, type WatchHabitSpec } from './schema'
+import { clockMinutes, durationMs, type DayOverride, type WatchHabitSpec } from './schema'
+import type { RiskLevel } from '../../../contract/levels'
 
 /**
  * Planting scenarios: before seeding, shape the elder (archetype, home, the scenario's own
@@ -22,7 +23,7 @@ export interface Assignment {
 
 export interface PlantedExpectation {
   rule: string
-  minLevel: Level
+  minLevel: RiskLevel
   /** Planted moment (event ms) and the latest acceptable firstAt. */
   at: number
   deadline: number

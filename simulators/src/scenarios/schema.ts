@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { RULE_IDS } from '../../../rules/src/index'
+import { watchEventTypes } from '../../../contract/device-events'
+import { riskLevels } from '../../../contract/levels'
 
 /**
  * The scenario file format (simulators/scenarios/<set>/*.json): one planted pattern — or one
@@ -7,12 +9,9 @@ import { RULE_IDS } from '../../../rules/src/index'
  * scenario needs no code. Days are numbered from 1 (the run's first local day); times are
  * local "HH:MM". Place references are resolved per elder (see places.ts).
  */
-export const LEVELS = ['green', 'yellow', 'orange', 'red'] as const
-export type Level = (typeof LEVELS)[number]
 
 const ACTIVITY_KINDS = ['sleep', 'home', 'travel', 'shopping', 'exercise', 'clinic', 'banking', 'visit', 'lecture', 'investment', 'tour', 'errand'] as const
 const WATCH_STATES = ['worn', 'charging', 'off_wrist'] as const
-const EVENT_TYPES = ['sos', 'fall', 'removed', 'worn', 'power_off', 'low_battery'] as const
 
 /** "HH:MM", 00:00–23:59 local time. */
 export const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time "HH:MM" (00:00–23:59)')
@@ -46,7 +45,7 @@ export const dayOverride = z.object({
   visitors: z.array(z.object({ from: clockTime, to: clockTime, persons: z.number().int().min(1).max(20), strangers: z.number().int().min(0).max(20), note: z.string().optional() }).strict()
     .refine((v) => v.to > v.from, { path: ['to'], message: 'must be after from' })
     .refine((v) => v.strangers <= v.persons, { path: ['strangers'], message: 'must not exceed persons' })).optional(),
-  events: z.array(z.object({ at: clockTime, type: z.enum(EVENT_TYPES), detail: z.record(z.string(), z.unknown()).optional() }).strict()).optional(),
+  events: z.array(z.object({ at: clockTime, type: z.enum(watchEventTypes), detail: z.record(z.string(), z.unknown()).optional() }).strict()).optional(),
 }).strict()
 export type DayOverride = z.infer<typeof dayOverride>
 
@@ -86,7 +85,7 @@ export type WatchHabitSpec = z.infer<typeof watchHabit>
 
 export const expectation = z.object({
   rule: ruleId,
-  minLevel: z.enum(LEVELS),
+  minLevel: z.enum(riskLevels),
   /** The planted moment: when the pattern is planted (the first lecture, the SOS press). */
   at: moment,
   /** The alert must open no later than `at` + within. */

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import type { ClusterAccess } from '../../broker-external/cluster-access.js'
-import { security } from '../schemas/security.js'
-import { denied, judge, type Judgement, type JudgeDeps } from './judge.js'
-import { prepareBrokerScope } from './request.js'
+import type { ClusterAccess } from '../../broker-external/cluster-access'
+import { security } from '../schemas/security'
+import { denied, judge, type Judgement, type JudgeDeps } from './judge'
+import { prepareBrokerScope } from './request'
 
 /**
  * EMQX 5's HTTP authentication and authorization backends (emqx_authn_http, emqx_authz_http).

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { z } from 'zod'
-import { sameSecret, type Decision, type Verdict, type VerdictReason } from '../../broker-external/cluster-access.js'
-import { decodeBrokerRequest, presentedSecret, type RequestProblem } from './request.js'
+import { sameSecret, type Decision, type Verdict, type VerdictReason } from '../../broker-external/cluster-access'
+import { decodeBrokerRequest, presentedSecret, type RequestProblem } from './request'
 
 /**
  * One broker auth request from arrival to verdict, failing closed at every step: the shared

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import type { Access, ClusterAccess } from '../../broker-external/cluster-access.js'
-import { security } from '../schemas/security.js'
-import { denied, judge, type Judgement, type JudgeDeps } from './judge.js'
-import { prepareBrokerScope, responseMode } from './request.js'
+import type { Access, ClusterAccess } from '../../broker-external/cluster-access'
+import { security } from '../schemas/security'
+import { denied, judge, type Judgement, type JudgeDeps } from './judge'
+import { prepareBrokerScope, responseMode } from './request'
 
 /**
  * mosquitto-go-auth's http backend (backends/http.go, httpRequest). What it reads:

@@ -1,15 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { EgError } from '../../errors.js'
-import { elderExists } from '../../registry/elder-store.js'
-import { MAX_REPORT_DAYS, isCalendarDate } from '../../reports/report-period.js'
-import { MAX_ACTIVITY_RANGE_MS, alertDailyCounts, elderActivityHourly } from '../../storage/activity-queries.js'
-import type { Db } from '../../storage/db.js'
-import { lastPositions } from '../../storage/position-queries.js'
-import { STAFF, userOf } from '../auth.js'
-import { idParams } from '../pagination.js'
-import { bearerErrors, timestamp } from '../schemas/responses.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import { EgError } from '../../errors'
+import { elderExists } from '../../registry/elder-store'
+import { MAX_REPORT_DAYS, isCalendarDate } from '../../reports/report-period'
+import { MAX_ACTIVITY_RANGE_MS, alertDailyCounts, elderActivityHourly } from '../../storage/activity-queries'
+import type { Db } from '../../storage/db'
+import { lastPositions } from '../../storage/position-queries'
+import { STAFF, userOf } from '../auth'
+import { crsParam, positionIn } from '../crs-edge'
+import { idParams } from '../pagination'
+import { bearerErrors, timestamp } from '../schemas/responses'
+import type { ZodTypeProvider } from '../zod-provider'
 
 /**
  * The board's charts (issue 7): an elder's activity per hour and the tenant's alerts per UTC
@@ -47,8 +48,8 @@ const dailyQuery = z
 /** Positions older than a week say nothing about where an elder is now. */
 const MAX_POSITION_AGE_MS = 7 * DAY_MS
 const positionsQuery = z
-  .object({ since: instant.optional() })
-  .transform((q) => ({ since: q.since === undefined ? Date.now() - DAY_MS : toMs(q.since) }))
+  .object({ since: instant.optional(), crs: crsParam })
+  .transform((q) => ({ since: q.since === undefined ? Date.now() - DAY_MS : toMs(q.since), crs: q.crs }))
   .refine((q) => q.since >= Date.now() - MAX_POSITION_AGE_MS, { message: 'since may go back at most 7 days', path: ['since'] })
 
 const positionsView = z.object({
@@ -120,7 +121,8 @@ export function activityRoutes(deps: { db: Db }): FastifyPluginAsync {
 
     app.get('/positions', { config, schema: positionsSchema }, async (request) => {
       const items = await lastPositions(deps.db, userOf(request).tenantId, request.query.since)
-      return { since: new Date(request.query.since).toISOString(), items: items.map((p) => ({ ...p, at: new Date(p.ts).toISOString() })) }
+      const { since, crs } = request.query
+      return { since: new Date(since).toISOString(), items: items.map((p) => positionIn({ ...p, at: new Date(p.ts).toISOString() }, crs)) }
     })
 
     app.get('/elders/:id/activity', { config, schema: activitySchema }, async (request) => {

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { listAudit } from '../../registry/audit-store.js'
-import type { HttpDeps } from '../deps.js'
-import { ADMIN, userOf } from '../auth.js'
-import { pageQuery } from '../pagination.js'
-import { bearerErrors, page, timestamp } from '../schemas/responses.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import { listAudit } from '../../registry/audit-store'
+import type { HttpDeps } from '../deps'
+import { ADMIN, userOf } from '../auth'
+import { pageQuery } from '../pagination'
+import { bearerErrors, page, timestamp } from '../schemas/responses'
+import type { ZodTypeProvider } from '../zod-provider'
 
 /** One audit row (audit-store.ts AuditRecord): who did what to which record, when. */
 const auditRecord = z.object({
@@ -19,7 +19,7 @@ const auditRecord = z.object({
 })
 
 /** GET /api/v1/audit-log (extension): the tenant's audit trail, newest first; admins only. */
-export function auditRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function auditRoutes(deps: Pick<HttpDeps, 'db'>): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const query = pageQuery.extend({ target: z.string().min(1).max(128).optional() })

@@ -1,19 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { authThrottledCounter } from '../../broker/throttle-metrics.js'
-import { EgError } from '../../errors.js'
-import { recordAudit } from '../../registry/audit-store.js'
-import { DUMMY_PASSWORD_HASH, checkPassword, generateToken, hashToken } from '../../registry/secrets.js'
-import { deleteExpiredTokens, deleteToken, insertToken } from '../../registry/token-store.js'
-import { findUserForLogin, getUser } from '../../registry/user-store.js'
-import type { HttpDeps } from '../deps.js'
-import { ALL_ROLES, auditBy, bearerToken, userOf } from '../auth.js'
-import type { LoginThrottle } from '../login-throttle.js'
-import { rehashAtLogin } from '../password-rehash.js'
-import { security } from '../schemas/security.js'
-import { loginView, profileView } from '../schemas/user-schemas.js'
-import { RETRY_AFTER, bearerErrors, bodyErrors, errorResponses, noContent, withHeaders } from '../schemas/responses.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import { EgError } from '../../errors'
+import { recordAudit } from '../../registry/audit-store'
+import { DUMMY_PASSWORD_HASH, checkPassword, generateToken, hashToken } from '../../registry/secrets'
+import { deleteExpiredTokens, deleteToken, insertToken } from '../../registry/token-store'
+import { findUserForLogin, getUser } from '../../registry/user-store'
+import type { HttpDeps } from '../deps'
+import { ALL_ROLES, auditBy, bearerToken, userOf } from '../auth'
+import type { LoginThrottle } from '../login-throttle'
+import { rehashAtLogin } from '../password-rehash'
+import { security } from '../schemas/security'
+import { loginView, profileView } from '../schemas/user-schemas'
+import { RETRY_AFTER, bearerErrors, bodyErrors, errorResponses, noContent, withHeaders } from '../schemas/responses'
+import type { ZodTypeProvider } from '../zod-provider'
 
 const loginBody = z.object({
   username: z.string().min(1).max(128),
@@ -38,8 +37,8 @@ const loginSchema = {
 }
 
 /** POST /api/v1/auth/login — the one unauthenticated /api/v1 route. */
-export function loginRoutes(deps: HttpDeps, throttle: LoginThrottle): FastifyPluginAsync {
-  const throttled = authThrottledCounter(deps.metrics.registry)
+export function loginRoutes(deps: Pick<HttpDeps, 'db' | 'config' | 'metrics'>, throttle: LoginThrottle): FastifyPluginAsync {
+  const throttled = deps.metrics.authThrottled
   return async (app) => {
     app.withTypeProvider<ZodTypeProvider>().post(
       '/auth/login',
@@ -83,7 +82,7 @@ export function loginRoutes(deps: HttpDeps, throttle: LoginThrottle): FastifyPlu
 }
 
 /** Logout and the caller's own profile: any signed-in role. */
-export function sessionRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function sessionRoutes(deps: Pick<HttpDeps, 'db' | 'config'>): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const logoutSchema = {

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { ClusterAccess } from '../../broker-external/cluster-access.js'
-import { emqxRoutes } from '../broker-auth/emqx-routes.js'
-import { mosquittoRoutes } from '../broker-auth/mosquitto-routes.js'
-import { useZodSchemas } from '../zod-provider.js'
+import type { ClusterAccess } from '../../broker-external/cluster-access'
+import { emqxRoutes } from '../broker-auth/emqx-routes'
+import { mosquittoRoutes } from '../broker-auth/mosquitto-routes'
+import { useZodSchemas } from '../zod-provider'
 
-export { BROKER_SECRET_HEADER } from '../broker-auth/request.js'
+export { BROKER_SECRET_HEADER } from '../broker-auth/request'
 
 /**
  * The device registry, served to an external MQTT cluster's HTTP auth backends

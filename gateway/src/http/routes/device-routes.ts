@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
-import { EgError } from '../../errors.js'
-import { recordAudit } from '../../registry/audit-store.js'
-import { deleteDevice, getDevice, insertDevice, listDevices, NO_SECRET, rotateDeviceSecret } from '../../registry/device-store.js'
-import { generateDeviceSecret, hashDeviceSecret } from '../../registry/secrets.js'
-import type { Device } from '../../registry/types.js'
-import type { HttpDeps } from '../deps.js'
-import { STAFF, auditBy, userOf } from '../auth.js'
-import { idParams } from '../pagination.js'
-import { requireElder } from '../references.js'
-import { createDeviceBody, createdDeviceView, deviceDetailView, devicePage, listDevicesQuery, rotatedSecretView } from '../schemas/device-schemas.js'
-import { bearerErrors, bodyErrors, noContent } from '../schemas/responses.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import { devicePrefix } from '../../../../contract/topics'
+import { EgError } from '../../errors'
+import { recordAudit } from '../../registry/audit-store'
+import { deleteDevice, getDevice, insertDevice, listDevices, NO_SECRET, rotateDeviceSecret } from '../../registry/device-store'
+import { generateDeviceSecret, hashDeviceSecret } from '../../registry/secrets'
+import type { Device } from '../../registry/types'
+import type { HttpDeps } from '../deps'
+import { STAFF, auditBy, userOf } from '../auth'
+import { idParams } from '../pagination'
+import { requireElder } from '../references'
+import { createDeviceBody, createdDeviceView, deviceDetailView, devicePage, listDevicesQuery, rotatedSecretView } from '../schemas/device-schemas'
+import { bearerErrors, bodyErrors, noContent } from '../schemas/responses'
+import type { ZodTypeProvider } from '../zod-provider'
 
 /** DESIGN §3: clientId = username = deviceId, topics under eg/v1/<deviceId>/. */
 function mqttSettings(deviceId: string) {
-  return { clientId: deviceId, username: deviceId, topicPrefix: `eg/v1/${deviceId}/` }
+  return { clientId: deviceId, username: deviceId, topicPrefix: devicePrefix(deviceId) }
 }
 
 function deviceView(device: Device) {
@@ -28,7 +29,7 @@ function connectionOf(device: Device) {
   return device.protocol === 'watch' ? {} : { mqtt: mqttSettings(device.id) }
 }
 
-export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function deviceRoutes(deps: Pick<HttpDeps, 'db' | 'deviceAuth' | 'onWatchRegistered' | 'onWatchRemoved'>): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: STAFF }
@@ -83,10 +84,11 @@ export function deviceRoutes(deps: HttpDeps): FastifyPluginAsync {
           kind: body.kind,
           secretHash: secret === undefined ? NO_SECRET : hashDeviceSecret(secret),
           protocol: body.protocol,
+          crs: body.crs,
           ...(body.imei !== undefined ? { imei: body.imei } : {}),
           ...(body.clockOffsetMinutes !== undefined ? { clockOffsetMinutes: body.clockOffsetMinutes } : {}),
         })
-        await recordAudit(tx, auditBy(actor, 'device.create', created.id, { elderId: created.elderId, kind: created.kind, protocol: created.protocol }))
+        await recordAudit(tx, auditBy(actor, 'device.create', created.id, { elderId: created.elderId, kind: created.kind, protocol: created.protocol, crs: created.crs }))
         return created
       })
       // A connect attempt before creation may have cached "no such device".

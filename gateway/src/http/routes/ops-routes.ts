@@ -1,14 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import type { HttpDeps } from '../deps.js'
-import { security } from '../schemas/security.js'
-import { errorResponses } from '../schemas/responses.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import type { HttpDeps } from '../deps'
+import { security } from '../schemas/security'
+import { errorResponses } from '../schemas/responses'
+import type { ZodTypeProvider } from '../zod-provider'
 
 /** How long /healthz waits for `SELECT 1` before calling the database down. */
 const DB_PROBE_TIMEOUT_MS = 2_000
 
-async function databaseAnswers(deps: HttpDeps): Promise<boolean> {
+async function databaseAnswers(deps: Pick<HttpDeps, 'db' | 'health' | 'metrics'>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), DB_PROBE_TIMEOUT_MS)
@@ -60,7 +60,7 @@ const metricsSchema = {
 }
 
 /** Unauthenticated operational routes: liveness (DESIGN §4) and Prometheus metrics. */
-export function opsRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function opsRoutes(deps: Pick<HttpDeps, 'db' | 'health' | 'metrics'>): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     app.get('/healthz', { schema: healthSchema }, async (request, reply) => {

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
-import { EgError } from '../../errors.js'
-import { createWebhookPolicy } from '../../notices/webhook-policy.js'
-import { recordAudit } from '../../registry/audit-store.js'
-import { getPoliceStation, insertPoliceStation, listPoliceStations, updatePoliceStation } from '../../registry/police-station-store.js'
-import type { PoliceStation } from '../../registry/types.js'
-import type { HttpDeps } from '../deps.js'
-import { ADMIN, STAFF, auditBy, userOf } from '../auth.js'
-import { idParams, pageQuery } from '../pagination.js'
-import { createPoliceStationBody, patchPoliceStationBody, policeStationPage, policeStationView } from '../schemas/police-station-schemas.js'
-import { bearerErrors, bodyErrors } from '../schemas/responses.js'
-import { assertWebhookTargets } from '../webhook-targets.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import { EgError } from '../../errors'
+import { createWebhookPolicy } from '../../notices/webhook-policy'
+import { recordAudit } from '../../registry/audit-store'
+import { getPoliceStation, insertPoliceStation, listPoliceStations, updatePoliceStation } from '../../registry/police-station-store'
+import type { PoliceStation } from '../../registry/types'
+import type { HttpDeps } from '../deps'
+import { ADMIN, STAFF, auditBy, userOf } from '../auth'
+import { idParams, pageQuery } from '../pagination'
+import { createPoliceStationBody, patchPoliceStationBody, policeStationPage, policeStationView } from '../schemas/police-station-schemas'
+import { bearerErrors, bodyErrors } from '../schemas/responses'
+import { assertWebhookTargets } from '../webhook-targets'
+import type { ZodTypeProvider } from '../zod-provider'
 
 /** The store never selects the secret for these views; the tenant id is implicit. */
 function stationView(station: PoliceStation) {
@@ -20,7 +20,7 @@ function stationView(station: PoliceStation) {
 }
 
 /** Police stations: admins write (they hold webhook secrets), operators read. */
-export function policeStationRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function policeStationRoutes(deps: Pick<HttpDeps, 'db' | 'config'>): FastifyPluginAsync {
   const webhooks = createWebhookPolicy(deps.config.EG_WEBHOOK_ALLOW)
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()

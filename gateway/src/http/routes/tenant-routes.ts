@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
-import { EgError } from '../../errors.js'
-import { recordAudit } from '../../registry/audit-store.js'
-import { hashPassword } from '../../registry/secrets.js'
-import { firstTenantId, getTenant, insertTenant, listTenants } from '../../registry/tenant-store.js'
-import { insertUser } from '../../registry/user-store.js'
-import type { Queryable } from '../../storage/db.js'
-import type { HttpDeps } from '../deps.js'
-import { ADMIN, auditBy, userOf, type AuthUser } from '../auth.js'
-import { pageQuery } from '../pagination.js'
-import { createTenantBody, createdTenantView, tenantPage } from '../schemas/user-schemas.js'
-import { bearerErrors, bodyErrors } from '../schemas/responses.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import { EgError } from '../../errors'
+import { recordAudit } from '../../registry/audit-store'
+import { hashPassword } from '../../registry/secrets'
+import { firstTenantId, getTenant, insertTenant, listTenants } from '../../registry/tenant-store'
+import { insertUser } from '../../registry/user-store'
+import type { Queryable } from '../../storage/db'
+import type { HttpDeps } from '../deps'
+import { ADMIN, auditBy, userOf, type AuthUser } from '../auth'
+import { pageQuery } from '../pagination'
+import { createTenantBody, createdTenantView, tenantPage } from '../schemas/user-schemas'
+import { bearerErrors, bodyErrors } from '../schemas/responses'
+import type { ZodTypeProvider } from '../zod-provider'
 
 /** Admins of the bootstrap (first) tenant run the installation: only they create tenants. */
 async function isInstallationAdmin(q: Queryable, user: AuthUser): Promise<boolean> {
   return user.role === 'admin' && (await firstTenantId(q)) === user.tenantId
 }
 
-export function tenantRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function tenantRoutes(deps: Pick<HttpDeps, 'db'>): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
 

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
-import { EgError } from '../../errors.js'
-import { recordAudit } from '../../registry/audit-store.js'
-import { hashPassword } from '../../registry/secrets.js'
-import { deleteTokensOfUser } from '../../registry/token-store.js'
-import { getUser, insertUser, listUsers, updateUser, type UserPatch } from '../../registry/user-store.js'
-import type { HttpDeps } from '../deps.js'
-import { ADMIN, auditBy, userOf } from '../auth.js'
-import { idParams, pageQuery } from '../pagination.js'
-import { requirePoliceStation } from '../references.js'
-import { createUserBody, patchUserBody, userPage, userView } from '../schemas/user-schemas.js'
-import { bearerErrors, bodyErrors } from '../schemas/responses.js'
-import type { ZodTypeProvider } from '../zod-provider.js'
+import { EgError } from '../../errors'
+import { recordAudit } from '../../registry/audit-store'
+import { hashPassword } from '../../registry/secrets'
+import { deleteTokensOfUser } from '../../registry/token-store'
+import { getUser, insertUser, listUsers, updateUser, type UserPatch } from '../../registry/user-store'
+import type { HttpDeps } from '../deps'
+import { ADMIN, auditBy, userOf } from '../auth'
+import { idParams, pageQuery } from '../pagination'
+import { requirePoliceStation } from '../references'
+import { createUserBody, patchUserBody, userPage, userView } from '../schemas/user-schemas'
+import { bearerErrors, bodyErrors } from '../schemas/responses'
+import type { ZodTypeProvider } from '../zod-provider'
 
 /** Users of the caller's tenant: admins only. */
-export function userRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function userRoutes(deps: Pick<HttpDeps, 'db'>): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>()
     const config = { roles: ADMIN }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { PASSWORD_MIN_LENGTH, passwordWeakness } from '../../registry/password-policy.js'
-import { NOTICE_LANGUAGES } from '../../registry/types.js'
+import { PASSWORD_MIN_LENGTH, passwordWeakness } from '../../registry/password-policy'
+import { NOTICE_LANGUAGES } from '../../registry/types'
 
 /** Field rules shared by several request schemas. */
 export const latitude = z.number().min(-90).max(90)

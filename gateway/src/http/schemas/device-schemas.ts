@@ -1,10 +1,11 @@
 import { z } from 'zod'
-import { DEVICE_ID_PATTERN } from '../../registry/device-auth.js'
-import { DEVICE_PROTOCOLS } from '../../registry/types.js'
-import { WATCH_NUMBER_PATTERN } from '../../watch/identity.js'
-import { pageQuery } from '../pagination.js'
-import { recordId } from './common.js'
-import { page, timestamp } from './responses.js'
+import { CRS_NAMES, crsSchema } from '../../geo/crs'
+import { DEVICE_ID_PATTERN } from '../../registry/device-auth'
+import { DEVICE_PROTOCOLS } from '../../registry/types'
+import { WATCH_NUMBER_PATTERN } from '../../watch/identity'
+import { pageQuery } from '../pagination'
+import { recordId } from './common'
+import { page, timestamp } from './responses'
 
 export const createDeviceBody = z
   .object({
@@ -17,6 +18,8 @@ export const createDeviceBody = z
     imei: z.string().regex(WATCH_NUMBER_PATTERN, '10 to 15 digits').optional(),
     /** The watch's clock is local time this many minutes ahead of UTC (480 = China Standard Time). */
     clockOffsetMinutes: z.number().int().min(-720).max(840).optional(),
+    /** DESIGN §4: what the device reports positions in; its fixes are converted to WGS-84 on arrival. */
+    crs: crsSchema.describe('the coordinate system of the positions the device reports: wgs84 (GPS, the default), gcj02, bd09'),
   })
   .superRefine((body, ctx) => {
     if (body.protocol === 'watch') {
@@ -38,6 +41,7 @@ export const deviceView = z.object({
   protocol: z.enum(DEVICE_PROTOCOLS),
   imei: z.string().nullable().describe('the watch\'s own number (protocol "watch")'),
   clockOffsetMinutes: z.number().nullable(),
+  crs: z.enum(CRS_NAMES).describe('the coordinate system the device reports positions in (stored readings are WGS-84)'),
   lastFrame: z.object({ command: z.string(), at: timestamp }).nullable().describe('the newest watch-protocol frame'),
   online: z.boolean(),
   statusAt: timestamp.nullable(),

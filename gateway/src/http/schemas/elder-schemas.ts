@@ -1,18 +1,26 @@
 import { z } from 'zod'
-import { riskLevels } from '../../alerts/levels.js'
-import { NOTICE_LANGUAGES } from '../../registry/types.js'
-import { pageQuery } from '../pagination.js'
-import { httpUrl, latitude, longitude, nonEmptyPatch, noticeLanguage, optionalText, recordId, shortText } from './common.js'
-import { page, timestamp } from './responses.js'
+import { riskLevels } from '../../../../contract/levels'
+import { crsSchema } from '../../geo/crs'
+import { NOTICE_LANGUAGES } from '../../registry/types'
+import { crsParam } from '../crs-edge'
+import { pageQuery } from '../pagination'
+import { httpUrl, latitude, longitude, nonEmptyPatch, noticeLanguage, optionalText, recordId, shortText } from './common'
+import { page, timestamp } from './responses'
+
+// A home geofence beyond a few km would call a whole town "home" and hide absences.
+export const homeRadiusM = z.number().positive().max(5_000)
+/** DESIGN §4: a home picked on AMap or Baidu comes in their datum; stored as WGS-84. */
+export const homeCrs = crsSchema.describe('the coordinate system of lat/lon: wgs84 (GPS, the default), gcj02 (AMap, Tencent), bd09 (Baidu)')
 
 const home = z.object({
   lat: latitude,
   lon: longitude,
-  // A home geofence beyond a few km would call a whole town "home" and hide absences.
-  radiusM: z.number().positive().max(5_000).optional(),
+  radiusM: homeRadiusM.optional(),
+  crs: homeCrs,
 })
 
-const phone = z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'digits, spaces, ( ) - and a leading +')
+export const phone = z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'digits, spaces, ( ) - and a leading +')
+export const elderLanguage = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag such as zh-CN')
 
 const contact = z.object({
   name: shortText(100),
@@ -39,7 +47,7 @@ const expectedAway = z
 const elderFields = {
   name: shortText(100),
   home,
-  language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag such as zh-CN').optional(),
+  language: elderLanguage.optional(),
   policeStationId: recordId.nullable().optional(),
   phone: phone.nullable().optional(),
   address: optionalText(300),
@@ -59,6 +67,7 @@ export const patchElderBody = z
 export const listEldersQuery = pageQuery.extend({
   area: z.string().max(100).optional(),
   q: z.string().trim().min(1).max(100).optional(),
+  crs: crsParam,
 })
 
 export const riskLevel = z.enum(riskLevels)

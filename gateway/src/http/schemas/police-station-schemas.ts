@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { NOTICE_LANGUAGES } from '../../registry/types.js'
-import { httpUrl, nonEmptyPatch, noticeLanguage, shortText } from './common.js'
-import { page, timestamp } from './responses.js'
+import { NOTICE_LANGUAGES } from '../../registry/types'
+import { httpUrl, nonEmptyPatch, noticeLanguage, shortText } from './common'
+import { page, timestamp } from './responses'
 
 // The HMAC key for X-Eldergate-Signature (DESIGN §4): 16 characters at least so a station
 // cannot be configured with a guessable key.

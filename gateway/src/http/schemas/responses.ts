@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { errorCatalogue, type ErrorCode, type FieldError } from '../../errors.js'
+import { errorCatalogue, type ErrorCode, type FieldError } from '../../errors'
 
 /**
  * Response shapes shared by the routes (OpenAPI as a contract, issue 14): the error body of

@@ -1,4 +1,4 @@
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../notices/signature.js'
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../notices/signature'
 
 /**
  * How callers prove who they are (DESIGN §4): operators and police with a bearer token; a

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { ROLES } from '../../registry/types.js'
-import { evenIfInvalid, nonEmptyPatch, optionalText, password, recordId } from './common.js'
-import { page, timestamp } from './responses.js'
+import { ROLES } from '../../registry/types'
+import { evenIfInvalid, nonEmptyPatch, optionalText, password, recordId } from './common'
+import { page, timestamp } from './responses'
 
 /** Usernames appear in logs and the audit trail: keep them plain. */
 export const username = z.string().regex(/^[A-Za-z0-9_.@-]{3,64}$/, 'letters, digits and _ . @ -, 3 to 64 characters')

@@ -1,8 +1,10 @@
 import { z } from 'zod'
-import { VENUE_KINDS } from '../../registry/types.js'
-import { pageQuery } from '../pagination.js'
-import { evenIfInvalid, latitude, longitude, optionalText, shortText } from './common.js'
-import { page, timestamp } from './responses.js'
+import { crsSchema } from '../../geo/crs'
+import { VENUE_KINDS } from '../../registry/types'
+import { crsParam } from '../crs-edge'
+import { pageQuery } from '../pagination'
+import { evenIfInvalid, latitude, longitude, optionalText, shortText } from './common'
+import { page, timestamp } from './responses'
 
 // A venue is a shop, an office, a pick-up point: 5 km is already generous, and a huge circle
 // would mark every elder as "at the sales venue".
@@ -15,6 +17,8 @@ const geometryFields = {
   lon: longitude.optional(),
   radiusM: radiusM.optional(),
   polygon: polygon.optional(),
+  // DESIGN §4: positions picked on AMap or Baidu come in their datum; stored as WGS-84.
+  crs: crsSchema.describe('the coordinate system of lat/lon or polygon: wgs84 (GPS, the default), gcj02 (AMap, Tencent), bd09 (Baidu)'),
 }
 
 type Geometry = { lat?: number | undefined; lon?: number | undefined; radiusM?: number | undefined; polygon?: unknown }
@@ -57,11 +61,13 @@ export const patchVenueBody = z
     ...geometryFields,
   })
   .superRefine(checkGeometry(false), evenIfInvalid)
-  .refine((v) => Object.values(v).some((x) => x !== undefined), 'nothing to change')
+  // `crs` (defaulted) only says how to read the geometry: on its own it changes nothing.
+  .refine(({ crs: _crs, ...fields }) => Object.values(fields).some((x) => x !== undefined), 'nothing to change')
 
 export const listVenuesQuery = pageQuery.extend({
   kind: z.enum(VENUE_KINDS).optional(),
   risky: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  crs: crsParam,
 })
 
 /** A venue as the API shows it: a circle (lat, lon, radiusM) or a polygon, the other form null. */

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import type { VenueCandidate } from '../alerts/alert-store'
 import { EgError } from '../errors'
+import type { Crs } from '../geo/crs'
+import { crsQuery, evidenceIn, positionIn } from '../http/crs-edge'
 import { STAFF, auditBy, userOf, type AuthUser } from '../http/auth'
 import { idParams } from '../http/pagination'
 import { shortText } from '../http/schemas/common'
@@ -12,11 +13,11 @@ import { recordAudit } from '../registry/audit-store'
 import { RISKY_VENUE_KINDS, VENUE_KINDS } from '../registry/types'
 import { insertVenue } from '../registry/venue-store'
 import type { Db, Queryable } from '../storage/db'
-import { decideCandidate, lockCandidate } from './candidate-store'
-import type { DetectionRuntime } from './runtime'
+import { decideCandidate, listCandidates, lockCandidate, type VenueCandidate } from './candidate-store'
+import type { DetectionRuntime } from '../detection/runtime'
 
 /**
- * Deciding on candidate venues found by crowd detection (issue 7): promote one to a real venue
+ * Candidate venues found by crowd detection (issue 7): list them, promote one to a real venue
  * (which the rules then watch) or dismiss it. Either decision is final, audited, and makes the
  * rule engine reload the tenant's venues.
  */
@@ -33,7 +34,7 @@ const promoteBody = z.object({
   radiusM: z.number().positive().max(5_000).optional(),
 })
 
-/** A candidate venue as the API shows it (alert-store.ts VenueCandidate). */
+/** A candidate venue as the API shows it (candidate-store.ts VenueCandidate). */
 export const venueCandidateView = z.object({
   id: z.string(),
   tenantId: z.string(),
@@ -48,6 +49,11 @@ export const venueCandidateView = z.object({
   lastAt: timestamp,
   evidence: z.record(z.string(), z.unknown()),
 })
+
+/** A candidate as `?crs=` asks: its centre and the positions in its evidence. */
+export function candidateIn(candidate: VenueCandidate, crs: Crs): VenueCandidate {
+  return crs === 'wgs84' ? candidate : { ...positionIn(candidate, crs), evidence: evidenceIn(candidate.evidence, crs) }
+}
 
 const promotedView = z.object({ venueId: z.string(), candidate: venueCandidateView })
 const dismissedView = z.object({ candidate: venueCandidateView })
@@ -78,15 +84,29 @@ export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
       tags: ['venues'],
       params: idParams,
       body: promoteBody,
+      querystring: crsQuery,
       response: { 201: promotedView.meta({ description: 'promoted' }), ...bearerErrors('NOT_FOUND', 'CANDIDATE_NOT_OPEN'), ...bodyErrors },
+    }
+    const listSchema = {
+      operationId: 'listVenueCandidates',
+      summary: 'Places where several elders gather, proposed as venues by crowd detection',
+      tags: ['venues'],
+      querystring: crsQuery,
+      response: { 200: z.object({ items: z.array(venueCandidateView) }), ...bearerErrors() },
     }
     const dismissSchema = {
       operationId: 'dismissVenueCandidate',
       summary: 'Dismiss a candidate venue (409 CANDIDATE_NOT_OPEN when already decided)',
       tags: ['venues'],
       params: idParams,
+      querystring: crsQuery,
       response: { 200: dismissedView, ...bearerErrors('NOT_FOUND', 'CANDIDATE_NOT_OPEN'), ...bodyErrors },
     }
+
+    app.get('/venue-candidates', { config: { roles: STAFF }, schema: listSchema }, async (request) => {
+      const items = await listCandidates(deps.db, userOf(request).tenantId)
+      return { items: items.map((c) => candidateIn(c, request.query.crs)) }
+    })
 
     app.post('/venue-candidates/:id/promote', { config: { roles: STAFF }, schema: promoteSchema }, async (request, reply) => {
       const user = userOf(request)
@@ -105,7 +125,7 @@ export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
         const candidate = await decideCandidate(tx, user.tenantId, found.id, { status: 'promoted', venueId: venue.id })
         await recordAudit(tx, auditBy(user, 'venue.create', venue.id, { name: venue.name, kind: venue.kind, risky: venue.risky, candidateId: found.id }))
         await recordAudit(tx, auditBy(user, 'venue_candidate.promote', found.id, { venueId: venue.id }))
-        return { venueId: venue.id, candidate }
+        return { venueId: venue.id, candidate: candidateIn(candidate, request.query.crs) }
       })
       await venuesChanged(user, request.log)
       return reply.status(201).send(result)
@@ -120,7 +140,7 @@ export function candidateRoutes(deps: CandidateRouteDeps): FastifyPluginAsync {
         return dismissed
       })
       await venuesChanged(user, request.log)
-      return { candidate }
+      return { candidate: candidateIn(candidate, request.query.crs) }
     })
   }
 }

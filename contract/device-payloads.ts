@@ -1,8 +1,10 @@
 import { z } from 'zod'
+import { commandAckStatuses, deviceEventTypes, locationSources } from './device-events'
 
 /**
- * Payload schemas of DESIGN §3, built once at module load (hot path: no schema is built per
- * message). `ts` is not here: it is decoded by hand (timestamp.ts) because it has reasons of
+ * Payload schemas of DESIGN §3: the gateway validates with them, and the message types of the
+ * simulators and protocol adapters are derived from them. Built once at module load (hot path:
+ * no schema is built per message). `ts` is not here: it is decoded by hand (timestamp.ts) because it has reasons of
  * its own (bad_ts, future_ts). z.object strips unknown keys: the contract says they are ignored.
  *
  * Optional fields are `.nullish()`: many device serialisers write `null` for an unset field
@@ -15,8 +17,8 @@ export const watchReadingSchema = z.object({
   lon: z.number().min(-180).max(180).nullish(),
   /** Metres; 50 km bounds the coarsest cell-tower (lbs) fix. */
   acc: z.number().min(0).max(50_000).nullish(),
-  src: z.enum(['gps', 'wifi', 'lbs']).nullish(),
-  /** bpm; 0 from an unworn watch is removed before parsing (see records.ts). */
+  src: z.enum(locationSources).nullish(),
+  /** bpm; 0 from an unworn watch is removed before parsing (the gateway's ingest/records.ts). */
   hr: z.number().min(20).max(250).nullish(),
   steps: z.number().int().min(0).nullish(),
   bat: z.number().min(0).max(100).nullish(),
@@ -26,7 +28,7 @@ export const watchReadingSchema = z.object({
   // fault and rejected like an hr of 400. 0 ("not measured") is removed before parsing, as for hr.
   /** Blood oxygen saturation, percent; watches report whole percents. */
   spo2: z.number().int().min(50).max(100).nullish(),
-  /** Blood pressure, mmHg; dia < sys spans two fields, so records.ts checks it. */
+  /** Blood pressure, mmHg; dia < sys spans two fields, so the gateway's ingest/records.ts checks it. */
   sys: z.number().int().min(50).max(260).nullish(),
   dia: z.number().int().min(30).max(200).nullish(),
   /** Body temperature, °C; one decimal is typical, more is accepted (stored as float4). */
@@ -43,8 +45,6 @@ export const cameraReadingSchema = z.object({
   motion: z.boolean().nullish(),
 })
 
-export const deviceEventTypes = ['sos', 'fall', 'removed', 'worn', 'door_open', 'door_close', 'low_battery', 'power_off'] as const
-
 export const deviceEventSchema = z.object({
   type: z.enum(deviceEventTypes),
 })
@@ -52,5 +52,20 @@ export const deviceEventSchema = z.object({
 export const commandAckSchema = z.object({
   /** Command ids are issued by the gateway; 128 bounds what a device can make us store. */
   id: z.string().min(1).max(128),
-  status: z.enum(['delivered', 'played', 'failed']),
+  status: z.enum(commandAckStatuses),
 })
+
+type Present<T> = { [K in keyof T]?: NonNullable<T[K]> }
+
+/** A watch reading as a device sends it on `telemetry` (ts: epoch ms here; ISO-8601 is accepted too). */
+export type WatchReadingBody = { ts: number } & Present<z.infer<typeof watchReadingSchema>>
+/** A camera reading as a device sends it on `telemetry`. */
+export type CameraReadingBody = { ts: number } & Present<z.infer<typeof cameraReadingSchema>>
+/** An event as a device sends it on `event`: its extra fields are kept as evidence. */
+export interface DeviceEventBody {
+  ts: number
+  type: z.infer<typeof deviceEventSchema>['type']
+  [detail: string]: unknown
+}
+/** A command acknowledgement as a device sends it on `cmd/ack`. */
+export type CommandAckBody = { ts: number } & z.infer<typeof commandAckSchema>
