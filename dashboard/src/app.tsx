@@ -23,8 +23,8 @@ import { startStream, stopStream } from './stream'
 import { Toast } from './toast'
 
 // The map pages load Leaflet and its plugins on first use (lazy-page.tsx says why).
-const MapPage = lazyPage(() => import('./pages/map').then((m) => m.MapPage))
-const VenuesPage = lazyPage(() => import('./pages/venues').then((m) => m.VenuesPage))
+const MapPage = lazyPage(async () => (await import('./pages/map')).MapPage)
+const VenuesPage = lazyPage(async () => (await import('./pages/venues')).VenuesPage)
 
 function begin(session: Session): void {
   startStream(session.token, signOutLocally)

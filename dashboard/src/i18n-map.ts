@@ -1,6 +1,7 @@
 /**
- * Words of the Map and Venues pages (issue 6), merged into i18n.ts's lists so `t()` covers
- * them with the same type checks. Chinese first. `{n}` is filled in by the caller.
+ * Words of the Map and Venues pages (issue 6) and of the elder page's trail map, merged into
+ * i18n.ts's lists so `t()` covers them with the same type checks. Chinese first. `{n}` is
+ * filled in by the caller.
  */
 export const mapZh = {
   map_aria: '地图：拖动平移，滚轮缩放',
@@ -10,6 +11,8 @@ export const mapZh = {
   map_baseFailed: '底图无法读取，仅显示网格',
   map_elders: '老人（家 / 最后位置）',
   map_eldersNote: '圆圈为家的范围，实心点为最后位置；点击查看老人',
+  trail_last: '最新位置',
+  trail_note: '绿圈为家的范围，线按时间连接各个定位点，黄点为最新位置；鼠标停在圆点上可看时间',
   vk_sales: '销售/讲座点',
   vk_investment: '投资理财',
   vk_travel: '旅游团',
@@ -64,6 +67,8 @@ export const mapEn: Record<MapKey, string> = {
   map_baseFailed: 'The base map could not be read: showing a grid',
   map_elders: 'Elders (home / last position)',
   map_eldersNote: 'Rings are home geofences, dots last positions; click to open the elder',
+  trail_last: 'Newest fix',
+  trail_note: 'The green ring is home, the line joins the fixes in time order, the yellow dot is the newest; hover a dot for its time',
   vk_sales: 'Sales / lectures',
   vk_investment: 'Investment',
   vk_travel: 'Tour group',

@@ -4,14 +4,15 @@ import { useT } from './i18n'
 import { toast } from './toast'
 
 /**
- * A page whose code loads when it is first opened. The map pages carry Leaflet, leaflet-geoman
- * and pmtiles (several times the rest of the board): the alert board on the wall screen starts
- * without them, and the map loads them once, from the gateway, the first time it is opened.
+ * A page (or a part of one) whose code loads when it is first shown. The map pages and the
+ * elder page's trail map carry Leaflet, leaflet-geoman and pmtiles (several times the rest of
+ * the board): the alert board on the wall screen starts without them, and a map loads them
+ * once, from the gateway, the first time one is shown. Until then "…" stands in its place.
  */
-export function lazyPage(load: () => Promise<() => JSX.Element>): () => JSX.Element {
-  let loaded: (() => JSX.Element) | null = null
-  let loading: Promise<() => JSX.Element> | null = null
-  return function LazyPage(): JSX.Element {
+export function lazyPage<P extends object = object>(load: () => Promise<(props: P) => JSX.Element>): (props: P) => JSX.Element {
+  let loaded: ((props: P) => JSX.Element) | null = null
+  let loading: Promise<(props: P) => JSX.Element> | null = null
+  return function LazyPage(props: P): JSX.Element {
     const { t } = useT()
     const [page, setPage] = useState(() => loaded)
     useEffect(() => {
@@ -31,6 +32,6 @@ export function lazyPage(load: () => Promise<() => JSX.Element>): () => JSX.Elem
       }
     }, [])
     const Page = page
-    return Page === null ? <p class="muted">…</p> : <Page />
+    return Page === null ? <p class="muted">…</p> : <Page {...props} />
   }
 }

@@ -149,7 +149,12 @@ describe.skipIf(!hasChromium && !process.env.CI)('operator board in a browser', 
 
     await page.getByRole('link', { name: '张阿姨-2' }).click()
     await page.getByTestId('elder-name').filter({ hasText: '张阿姨-2' }).waitFor()
-    await page.locator('[data-testid="trail"] polyline').waitFor()
+    // The trail on the map (Leaflet, loaded with the trail): a line with a vertex a fix.
+    await page.getByTestId('trail').locator('figcaption').filter({ hasText: `位置轨迹 · ${trail.length}` }).waitFor()
+    await page.locator('[data-testid="trail"] [data-testid="trail-line"]').waitFor({ state: 'attached' })
+    expect((await page.getByTestId('trail-line').getAttribute('d'))?.match(/[ML]/g)).toHaveLength(trail.length)
+    expect(await page.getByTestId('trail-fix').count()).toBe(trail.length)
+    await page.getByTestId('trail-last').waitFor({ state: 'attached' })
     await page.locator('[data-testid="sparkline"] polyline').waitFor()
     {
       // The hourly activity chart: one bar per hour of the trail, each the steps of its hour.

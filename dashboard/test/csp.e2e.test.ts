@@ -18,6 +18,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('the board under its CSP', () =
   let browser: Browser
   let tiles: Server
   let base: string
+  let elderId: string
 
   beforeAll(async () => {
     // A local tile server stands in for the Internet one (the test machine has no Internet).
@@ -30,7 +31,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('the board under its CSP', () =
       storage: 'pglite',
       env: { EG_DASHBOARD_DIR: distDir, EG_MAP_TILE_URL: `http://127.0.0.1:${(tiles.address() as AddressInfo).port}/{z}/{x}/{y}.png` },
     })
-    await seedElders(gw.api, 2, { prefix: '李大爷' })
+    elderId = (await seedElders(gw.api, 2, { prefix: '李大爷' }))[0]?.elderId ?? ''
     base = `http://127.0.0.1:${gw.gateway.httpPort}`
     browser = await launchChromium()
   })
@@ -74,10 +75,12 @@ describe.skipIf(!hasChromium && !process.env.CI)('the board under its CSP', () =
     await page.getByRole('button', { name: '登录' }).click()
     await page.getByTestId('who').waitFor()
     await page.getByTestId('stream-status').and(page.locator('[data-status="live"]')).waitFor()
-    for (const path of ['/risk', '/devices', '/map', '/venues', '/rules', '/reports', '/users']) {
+    for (const path of ['/risk', `/elders/${elderId}`, '/devices', '/map', '/venues', '/rules', '/reports', '/users']) {
       await page.goto(`${base}${path}`)
       await page.getByTestId('who').waitFor()
       if (path === '/map') await page.getByTestId('map-tile').first().waitFor()
+      // The elder page's trail map: Leaflet, its stylesheet and the tiles, loaded there.
+      if (path.startsWith('/elders/')) await page.locator('[data-testid="trail"] [data-testid="map-tile"]').first().waitFor()
       // Let late styles and images settle before counting.
       await page.waitForLoadState('networkidle')
     }

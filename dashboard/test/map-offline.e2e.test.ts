@@ -9,8 +9,8 @@ import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../../test/s
 import { solidPng, tilesCovering, writePmtiles } from '../../test/support/pmtiles-writer'
 import type { BoardConfig, Venue } from '../src/types'
 import { buildDashboard } from './support/build'
-import { hasChromium, launchChromium, screenshot } from './support/browser'
-import { centreOf, degreesIn, mapViewOf, pixelAt, placeAt, screenOf, type Point } from './support/map-geometry'
+import { hasChromium, launchChromium, recordCspViolations, screenshot, signInAt } from './support/browser'
+import { centreOf, degreesIn, distance, mapViewOf, pixelAt, placeAt, screenOf, toGcj02 as toGcj, type Point } from './support/map-geometry'
 
 /**
  * The offline base map on a GCJ-02 datum (issue 16), in real headless Chromium against the
@@ -27,15 +27,10 @@ const TILE_RGB = [46, 92, 138] as const
 const BOUNDS: [number, number, number, number] = [121.4, 31.18, 121.56, 31.28]
 const ZOOMS = [10, 11, 12, 13, 14, 15]
 
-const toGcj = (p: { lat: number; lon: number }) => {
-  const [lon, lat] = gcoord.transform<[number, number]>([p.lon, p.lat], gcoord.WGS84, gcoord.GCJ02)
-  return { lat, lon }
-}
 const toWgs = (p: { lat: number; lon: number }) => {
   const [lon, lat] = gcoord.transform<[number, number]>([p.lon, p.lat], gcoord.GCJ02, gcoord.WGS84)
   return { lat, lon }
 }
-const distance = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y)
 
 describe.skipIf(!hasChromium && !process.env.CI)('the offline PMTiles base map on GCJ-02', () => {
   let gw: TestGateway
@@ -43,6 +38,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('the offline PMTiles base map o
   let context: BrowserContext
   let page: Page
   let base: string
+  let violations: () => Promise<string[]>
   let elders: SeededDevice[]
   const blocked: string[] = []
   const archiveRequests: Array<{ method: string; range: string | undefined; status?: number }> = []
@@ -78,16 +74,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('the offline PMTiles base map o
       const entry = archiveRequests.find((r) => r.status === undefined)
       if (entry !== undefined) entry.status = response.status()
     })
-    await page.addInitScript(() => {
-      const seen: string[] = []
-      Object.defineProperty(window, '__cspViolations', { value: seen })
-      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`))
-    })
-    await page.goto(`${base}/`)
-    await page.getByLabel('用户名').fill('admin')
-    await page.getByLabel('密码').fill(ADMIN_PASSWORD)
-    await page.getByRole('button', { name: '登录' }).click()
-    await page.getByTestId('who').waitFor()
+    violations = await recordCspViolations(page)
+    await signInAt(page, `${base}/`, 'admin', ADMIN_PASSWORD)
   })
 
   afterAll(async () => {
@@ -141,7 +129,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('the offline PMTiles base map o
     }
     expect(archiveRequests[0]?.range).toBe('bytes=0-16383')
     expect(blocked).toEqual([])
-    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([])
+    expect(await violations()).toEqual([])
   })
 
   it('draws each WGS-84 home where its GCJ-02 conversion falls on the base map', async () => {
@@ -193,6 +181,6 @@ describe.skipIf(!hasChromium && !process.env.CI)('the offline PMTiles base map o
       expect(Math.abs(got[1] - onMap.lon)).toBeGreaterThan(0.002)
     })
     expect(blocked).toEqual([])
-    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([])
+    expect(await violations()).toEqual([])
   })
 })

@@ -30,7 +30,8 @@ const QUIET_LABEL_ZOOM = 15
 const RISK_LABEL_ZOOM = 12
 const RISKY_VENUE_LABEL_ZOOM = 11
 
-function label<T extends L.Layer>(layer: T, text: string, permanent: boolean, className = 'map-label'): T {
+/** A label beside a shape: always shown (`permanent`) or a tooltip on hover. */
+export function label<T extends L.Layer>(layer: T, text: string, permanent: boolean, className = 'map-label'): T {
   return layer.bindTooltip(text, { permanent, direction: 'right', offset: [10, -10], className })
 }
 

@@ -1,51 +1,33 @@
 import type { JSX } from 'preact'
+import { useMemo } from 'preact/hooks'
 import { useT } from '../i18n'
-import { ScaleBar } from '../map/scale-bar'
+import { lazyPage } from '../lazy-page'
+import type { TrailFix } from '../map/trail-layer'
 import type { Elder, Reading } from '../types'
 
 /**
- * The elder's last day drawn without map tiles: positions projected around home on an SVG
- * (equirectangular, metres), the home geofence as a circle; and a heart-rate sparkline.
+ * The elder's last day: the location trail on the board's map (Leaflet, the base map in its
+ * datum; pages/elder-trail.tsx, loaded on first use as the map pages are — lazy-page.tsx says
+ * why), and a heart-rate sparkline.
  */
-const W = 480
-const H = 320
-const PAD = 24
-const M_PER_DEG = 111_320
+const TrailMap = lazyPage(async () => (await import('./elder-trail')).TrailMap)
 
 export function LocationTrail(props: { elder: Elder; readings: readonly Reading[] }): JSX.Element {
   const { t } = useT()
-  const fixes = props.readings.filter((r): r is Reading & { lat: number; lon: number } => r.lat !== undefined && r.lon !== undefined)
-  const { home } = props.elder
-  const cos = Math.cos((home.lat * Math.PI) / 180)
-  const toM = (lat: number, lon: number) => ({ x: (lon - home.lon) * M_PER_DEG * cos, y: (lat - home.lat) * M_PER_DEG })
-  const pts = fixes.map((f) => toM(f.lat, f.lon))
-  // Half-extent in metres: everything in view, never tighter than twice the home radius.
-  const extent = Math.max(home.radiusM * 2, ...pts.map((p) => Math.max(Math.abs(p.x), Math.abs(p.y)))) * 1.1
-  const scale = Math.min(W - 2 * PAD, H - 2 * PAD) / (2 * extent)
-  const sx = (x: number) => W / 2 + x * scale
-  const sy = (y: number) => H / 2 - y * scale
-  const path = pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')
-  const lastPoint = pts[pts.length - 1]
+  const fixes = useMemo(
+    () => props.readings.flatMap((r): TrailFix[] => (r.lat !== undefined && r.lon !== undefined ? [{ ts: r.ts, lat: r.lat, lon: r.lon }] : [])),
+    [props.readings],
+  )
   return (
-    <figure class="chart" data-testid="trail">
+    <figure class="chart" data-testid="trail" data-fixes={fixes.length}>
       <figcaption>
         {t('trail')} · {fixes.length}
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('trail')}>
-        <rect x="0" y="0" width={W} height={H} class="chart-bg" />
-        <circle cx={sx(0)} cy={sy(0)} r={Math.max(4, home.radiusM * scale)} class="home-zone" />
-        <text x={sx(0) + 8} y={sy(0) - 8} class="chart-label">
-          ⌂ {t('home')}
-        </text>
-        {pts.length > 1 && <polyline points={path} class="trail-line" />}
-        {pts.map((p, i) => (
-          <circle key={i} cx={sx(p.x)} cy={sy(p.y)} r="3" class="trail-dot" />
-        ))}
-        {lastPoint !== undefined && <circle cx={sx(lastPoint.x)} cy={sy(lastPoint.y)} r="8" class="trail-last" />}
-        {/* A round length, at most half the view. */}
-        <ScaleBar x={PAD} y={H - 14} metresPerPixel={1 / scale} maxPx={extent * scale} />
-      </svg>
-      {fixes.length === 0 && <p class="muted">{t('noTelemetry')}</p>}
+      <div class="trail-map">
+        {/* Another elder, a new map: fitted to them, whatever the operator did with the last one's view. */}
+        <TrailMap key={props.elder.id} home={props.elder.home} fixes={fixes} />
+      </div>
+      {fixes.length === 0 ? <p class="muted">{t('noTelemetry')}</p> : <p class="muted trail-note">{t('trail_note')}</p>}
     </figure>
   )
 }

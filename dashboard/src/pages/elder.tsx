@@ -9,13 +9,15 @@ import { LevelBadge } from '../levels'
 import { Link } from '../router'
 import { alertSummary } from '../summaries'
 import { useStore } from '../store'
-import type { Alert, Device, Elder, RiskLevel, Telemetry } from '../types'
+import type { Alert, Device, Elder, Reading, RiskLevel, Telemetry } from '../types'
 import { ActivityChart } from './activity-chart'
 import { HeartRateSparkline, LocationTrail } from './elder-charts'
 import { BatteryCell } from './devices'
 import { VoiceBox } from './voice-box'
 
 const DAY_MS = 86_400_000
+/** The same empty list every render: the trail map redraws only when the readings change. */
+const NO_READINGS: readonly Reading[] = []
 
 /** One elder: profile and contacts, devices, the last day's trail and heart rate, alerts, 喊话. */
 export function ElderPage(props: { id: string }): JSX.Element {
@@ -44,7 +46,7 @@ export function ElderPage(props: { id: string }): JSX.Element {
 
   // The live copy of an alert wins over the one read when the page opened.
   const alerts = [...new Map([...history, ...[...live.values()].filter((a) => a.elderId === props.id)].map((a) => [a.id, live.get(a.id) ?? a])).values()].sort(compareAlerts)
-  const readings = telemetry?.items ?? []
+  const readings = telemetry?.items ?? NO_READINGS
   const riskLevel = alerts.reduce<RiskLevel>((top, a) => (a.status !== 'resolved' && levelRank(a.level) > levelRank(top) ? a.level : top), 'green')
 
   return (

@@ -26,3 +26,26 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   await mkdir(artifactsDir, { recursive: true })
   await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: opts.fullPage ?? false })
 }
+
+/**
+ * Records every Content-Security-Policy violation the browser reports on the page, installed
+ * before any of the board's scripts run; the returned function reads what was recorded so far
+ * in the page's current document.
+ */
+export async function recordCspViolations(page: Page): Promise<() => Promise<string[]>> {
+  await page.addInitScript(() => {
+    const seen: string[] = []
+    Object.defineProperty(window, '__cspViolations', { value: seen })
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`))
+  })
+  return () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)
+}
+
+/** Opens the board at `url`, signs in on its login page and waits for the top bar. */
+export async function signInAt(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(url)
+  await page.getByLabel('用户名').fill(username)
+  await page.getByLabel('密码').fill(password)
+  await page.getByRole('button', { name: '登录' }).click()
+  await page.getByTestId('who').filter({ hasText: username }).waitFor()
+}

@@ -1,3 +1,4 @@
+import gcoord from 'gcoord'
 import type { Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 
@@ -22,6 +23,17 @@ export interface MapViewState {
   middle: Point
   zoom: number
   centre: LatLon
+}
+
+/** A WGS-84 position (the API's) in GCJ-02 (AMap's, Tencent's tiles), by gcoord: not the board's own conversion. */
+export function toGcj02(p: LatLon): LatLon {
+  const [lon, lat] = gcoord.transform<[number, number]>([p.lon, p.lat], gcoord.WGS84, gcoord.GCJ02)
+  return { lat, lon }
+}
+
+/** Pixels between two page positions. */
+export function distance(a: Point, b: Point): number {
+  return Math.hypot(a.x - b.x, a.y - b.y)
 }
 
 /** World pixels at a (fractional) zoom: 256 × 2^zoom across. */
