@@ -132,7 +132,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('operator board in a browser', 
 
   it('shows the risk list, elder detail with trail and 喊话 status, notices and devices', async () => {
     const watch = await device(2)
-    const base = Date.now() - 3_600_000
+    // Half past an hour, 2–3 h ago: the 12 fixes (5 min apart) fall six into each of two hours,
+    // so both hours have steps to chart whatever minute the test runs at (one reading: 0 steps).
+    const base = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000 + 30 * 60_000
     const trail = Array.from({ length: 12 }, (_, i) => ({ ts: base + i * 300_000, lat: 31.23 + i * 0.0008, lon: 121.47 + (i % 4) * 0.0006, acc: 10, src: 'gps', hr: 68 + (i % 5) * 4, bat: 80 - i, steps: 2000 + i * 50 }))
     await watch.publishAsync(`eg/v1/${devices[2]?.id}/telemetry`, JSON.stringify(trail), { qos: 1 })
     await gw.gateway.settle()
