@@ -2,9 +2,11 @@ import type { AedesOptions, Client, PublishPacket } from 'aedes'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import { publishChannel } from '../../../contract/topics'
+import { coalesceWrites } from './ack-coalescing'
 import { maySubscribe } from './acl'
+import { mayHaveReceivers } from './listeners'
 import { identityOf, mqtt5Of, remoteAddressOf } from './client-info'
-import { REFUSAL_REASON_CODE, refusalOf, type RefusedPublishes } from './refusals'
+import { REFUSAL_REASON_CODE, refusalOf, type UnroutedPublishes } from './unrouted'
 import type { SessionTable } from './sessions'
 import type { RetainHandling } from './subscription-options'
 import type { BrokerHooks, MessageOutcome } from './types'
@@ -16,8 +18,8 @@ export interface AuthorizeDeps {
   hooks: Pick<BrokerHooks, 'onMessage'>
   metrics: Metrics
   logger: Logger
-  /** Where refused messages are marked so aedes neither routes nor retains them (refusals.ts). */
-  refused?: RefusedPublishes
+  /** Where refused messages, and those nobody can receive, are marked so aedes does not route them (unrouted.ts). */
+  unrouted?: UnroutedPublishes
   /** Holds wills an MQTT 5 device asked to delay (sessions.ts). */
   sessions?: Pick<SessionTable, 'deferWill'>
 }
@@ -43,7 +45,7 @@ const WILL_HELD = new Error('will held for its Will Delay Interval')
  * any message.
  */
 export function createAuthorizePublish(deps: AuthorizeDeps): AuthorizePublishHandler {
-  const { hooks, metrics, logger, refused, sessions } = deps
+  const { hooks, metrics, logger, unrouted, sessions } = deps
 
   return function authorizePublish(client, packet, callback) {
     if (client !== null && client.closed && sessions?.deferWill(client, packet) === true) {
@@ -75,11 +77,15 @@ export function createAuthorizePublish(deps: AuthorizeDeps): AuthorizePublishHan
       return
     }
     if (!isPromiseLike(outcome)) {
-      settle(outcome, client, packet, refused, callback)
+      settle(outcome, client, packet, unrouted, callback)
       return
     }
     outcome.then(
-      (settled) => settle(settled, client, packet, refused, callback),
+      (settled) => {
+        // Settled by a commit that released many messages at once: one write of PUBACKs per device.
+        if (client !== null) coalesceWrites(client.conn)
+        settle(settled, client, packet, unrouted, callback)
+      },
       (err: unknown) => {
         // The device resends: no PUBACK went out, and the disconnect tells it to reconnect.
         logger.warn({ err, deviceId: device.deviceId, channel }, 'onMessage rejected; disconnecting device without PUBACK')
@@ -103,12 +109,14 @@ function settle(
   outcome: MessageOutcome,
   client: Client | null,
   packet: PublishPacket,
-  refused: RefusedPublishes | undefined,
+  unrouted: UnroutedPublishes | undefined,
   callback: (error?: Error | null) => void,
 ): void {
   const refusal = refusalOf(outcome)
-  if (refusal !== undefined) {
-    refused?.mark(packet)
+  if (refusal === undefined) {
+    if (!mayHaveReceivers(client, packet)) unrouted?.mark(packet)
+  } else {
+    unrouted?.mark(packet)
     if (client !== null && packet.messageId !== undefined) mqtt5Of(client)?.refusePublish(packet.messageId, REFUSAL_REASON_CODE[refusal])
   }
   callback(null)

@@ -11,7 +11,7 @@ import { routeConnection } from './connections'
 import { createMessageBus } from './emitter'
 import { Mqtt5Bridge, declaredMaxPacketBytes } from './mqtt5-bridge'
 import { createReadPacer } from './pacing'
-import { RefusedPublishes } from './refusals'
+import { UnroutedPublishes } from './unrouted'
 import { listen } from './server'
 import { SessionTable } from './sessions'
 import { RetainHandling, carrySubscriptionOptions } from './subscription-options'
@@ -46,7 +46,7 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
   let presence: ClusterPresence | undefined
   // MQTT 5 by the letter on aedes 1.2 (README "MQTT contract"): refused messages stay unrouted,
   // sessions expire and wills wait as asked, Retain Handling is applied.
-  const refused = new RefusedPublishes()
+  const unrouted = new UnroutedPublishes()
   const retainHandling = new RetainHandling()
   const sessions = new SessionTable({
     termsOf: sessionTermsOf,
@@ -56,7 +56,7 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
     connectedElsewhere: (clientId) => presence?.elsewhere(clientId) ?? false,
     logger: log,
   })
-  const authorizePublish = createAuthorizePublish({ hooks, metrics, logger: log, refused, sessions })
+  const authorizePublish = createAuthorizePublish({ hooks, metrics, logger: log, unrouted, sessions })
   try {
     aedes = await Aedes.createBroker({
       ...(cluster?.aedesOptions ?? { mq: createMessageBus() }),
@@ -65,7 +65,7 @@ export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Prom
       authorizePublish,
       authorizeSubscribe: createAuthorizeSubscribe({ metrics, logger: log, retainHandling }),
     })
-    refused.guard(aedes)
+    unrouted.guard(aedes)
     retainHandling.attach(aedes)
     sessions.attach(aedes)
     // aedes reports persistence failures (Redis away) and unpublishable wills as 'error' events:

@@ -1,5 +1,5 @@
 import type { MessageOutcome, MessageRejection } from '../broker/index'
-import { refusalOf } from '../broker/refusals'
+import { refusalOf } from '../broker/unrouted'
 import { errorCatalogue, type ErrorCode } from '../errors'
 
 /**

@@ -136,6 +136,20 @@ describe.each([4, 5] as const)('MQTT protocol level %i', (protocolVersion) => {
     expect(t.received.at(-1)?.channel).toBe('cmd/ack')
   })
 
+  it('a device subscribed under its own prefix still gets its own messages back (only messages nobody can receive skip routing)', async () => {
+    const client = track(await connectDevice(t.url, deviceOptions(WATCH, { protocolVersion })))
+    const echoed: string[] = []
+    client.on('message', (topic, payload) => echoed.push(`${topic} ${payload.toString()}`))
+    // Unsubscribed: consumed by the gateway, routed to nobody.
+    await client.publishAsync('eg/v1/watch-1/telemetry', '{"ts":1}', { qos: 1 })
+    await client.subscribeAsync('eg/v1/watch-1/+', { qos: 1 })
+    await client.publishAsync('eg/v1/watch-1/telemetry', '{"ts":2}', { qos: 1 })
+    await client.publishAsync('eg/v1/watch-1/event', '{"ts":3,"type":"sos"}', { qos: 0 })
+    await waitFor(() => echoed.length === 2, 'both messages published after the subscription, back to the device')
+    expect(echoed).toEqual(['eg/v1/watch-1/telemetry {"ts":2}', 'eg/v1/watch-1/event {"ts":3,"type":"sos"}'])
+    expect(t.received.map((m) => m.payload)).toEqual(['{"ts":1}', '{"ts":2}', '{"ts":3,"type":"sos"}'])
+  })
+
   it('status will: retained offline reaches onMessage when the device drops', async () => {
     const will = { topic: 'eg/v1/watch-1/status', payload: Buffer.from('offline'), qos: 1 as const, retain: true }
     const client = track(await connectDevice(t.url, deviceOptions(WATCH, { protocolVersion, will })))

@@ -134,6 +134,52 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
     ])
   })
 
+  it.runIf(backend.name === 'postgres')('runs one statement at a time under a steady stream; a second only for events or a full batch waiting', async () => {
+    // The real database behind a gate: each statement waits until the test lets it through.
+    const gates: Array<{ sql: string; open: () => void }> = []
+    const gated: Db = {
+      ...db,
+      async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+        await new Promise<void>((open) => gates.push({ sql, open }))
+        return db.query<R>(sql, params)
+      },
+    }
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
+    }
+    writer = createTelemetryWriter(gated, { batchSize: 100, flushMs: 0, bufferCapacity: 10_000, logger: silentLogger, metrics })
+    const acked: Array<Promise<void>> = []
+    const push = (batch: Parameters<TelemetryWriter['push']>[0]) => acked.push(writer!.push(batch, { durable: true }) as Promise<void>)
+    push({ readings: [watchReading(0)] })
+    await waitFor(() => gates.length === 1, 2_000, 'the first statement')
+    // Readings keep coming while it runs: they wait for it and go out together in the next one.
+    for (let i = 1; i <= 60; i++) push({ readings: [watchReading(i)] })
+    await turns(3)
+    expect(gates.length).toBe(1)
+    // An SOS does not wait behind a statement of readings.
+    push({ events: [deviceEvent(1)] })
+    await waitFor(() => gates.length === 2, 2_000, 'a second statement for the event')
+    expect(gates[1]!.sql).toContain('INSERT INTO device_events')
+    // Both in flight: nothing more starts, whatever waits (the limit is 2).
+    for (let i = 61; i <= 300; i++) push({ readings: [watchReading(i)] })
+    await turns(3)
+    expect(gates.length).toBe(2)
+    gates[0]!.open()
+    // A slot is free and a full batch (100) waits: the catch-up statement starts beside the other.
+    await waitFor(() => gates.length === 3, 2_000, 'a catch-up statement beside the held one')
+    gates[2]!.open()
+    await waitFor(() => gates.length === 4, 2_000, 'the next, while a full batch still waits')
+    // Let everything through and check nothing was lost or doubled.
+    const drain = setInterval(() => gates.forEach((g) => g.open()), 5)
+    try {
+      await Promise.all(acked)
+    } finally {
+      clearInterval(drain)
+    }
+    expect(await countRows(db, 'readings')).toBe(301)
+    expect(await countRows(db, 'device_events')).toBe(1)
+  })
+
   it('writes a partial batch after flushMs without being asked', async () => {
     writer = createTelemetryWriter(db, { batchSize: 1000, flushMs: 50, bufferCapacity: 10_000, logger: silentLogger, metrics })
     const pushedAt = Date.now()
