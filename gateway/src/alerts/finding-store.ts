@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../storage/db'
 import { toAlert, type Alert, type AlertChange, type AlertRow } from './alert-model'
 import { inAlertTransaction, type RecordAlertEvent } from './alert-transaction'
 import type { AlertEffects } from './effects'
-import { insertHistory } from './history-store'
+import { HISTORY_COLUMNS, historyParams, historyValuesSql, insertHistory } from './history-store'
 import { levelRank } from '../../../contract/levels'
 import { upsertCandidate } from '../candidates/candidate-store'
 
@@ -26,7 +26,10 @@ export interface ApplyFindingsOptions {
 export const DEFAULT_COOLDOWN_MS = 6 * 3_600_000
 const ENGINE_ACTOR = 'rule-engine'
 
-type Outcome = { kind: 'changed'; change: AlertChange; previousLevel: Alert['level'] | null } | { kind: 'suppressed'; alertId: string }
+/** `linked`: the finding's applied_findings row already names its alert (an opened alert does it in its own statement). */
+type Outcome =
+  | { kind: 'changed'; change: AlertChange; previousLevel: Alert['level'] | null; linked?: true }
+  | { kind: 'suppressed'; alertId: string }
 
 /** Applies findings in one transaction; returns what changed (nothing for already-applied or suppressed ones). */
 export async function applyFindings(
@@ -58,7 +61,7 @@ export async function applyFindings(
       }
       const outcome = await applyToAlert(tx, finding, finding.elderId, cooldownMs)
       const alertId = outcome.kind === 'changed' ? outcome.change.alert.id : outcome.alertId
-      await tx.query('UPDATE applied_findings SET alert_id = $3 WHERE tenant_id = $1 AND dedup_key = $2', [finding.tenantId, finding.dedupKey, alertId])
+      if (outcome.kind === 'suppressed' || outcome.linked !== true) await linkFinding(tx, finding, alertId)
       if (outcome.kind === 'suppressed') continue
       await recordChange(record, outcome.change, outcome.previousLevel)
       changes.push(outcome.change)
@@ -71,38 +74,51 @@ function recordChange(record: RecordAlertEvent, change: AlertChange, previousLev
   return record({ alert: change.alert, change: change.change, previousLevel, actor: ENGINE_ACTOR })
 }
 
+const linkFinding = (tx: Queryable, finding: Finding, alertId: string) =>
+  tx.query('UPDATE applied_findings SET alert_id = $3 WHERE tenant_id = $1 AND dedup_key = $2', [finding.tenantId, finding.dedupKey, alertId])
+
+/**
+ * Every statement here is a round trip between an SOS and its voice prompt (bench:latency), so
+ * the open alert and the last resolved one are read (and locked) together, and a new alert is
+ * written with its history row and its applied_findings link in one statement.
+ */
 async function applyToAlert(tx: Queryable, finding: Finding, elderId: string, cooldownMs: number): Promise<Outcome> {
   const at = new Date(finding.ts)
-  const open = await tx.query<AlertRow>(
-    "SELECT * FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3 AND status <> 'resolved' FOR UPDATE",
-    [finding.tenantId, elderId, finding.rule],
-  )
-  const current = open[0]
-  if (current) return repeat(tx, current, finding, at)
-  const resolved = await tx.query<AlertRow>(
-    `SELECT * FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3 AND status = 'resolved'
-     ORDER BY resolved_at DESC LIMIT 1 FOR UPDATE`,
-    [finding.tenantId, elderId, finding.rule],
-  )
-  const last = resolved[0]
-  if (last && inCooldown(last, finding, cooldownMs)) return suppress(tx, last, finding)
   const rows = await tx.query<AlertRow>(
-    `INSERT INTO alerts (id, tenant_id, elder_id, rule, level, count, first_at, last_at, summary, evidence, level_since, evidence_key)
-     VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7, $8::jsonb, $6, $9) RETURNING *`,
-    [randomUUID(), finding.tenantId, elderId, finding.rule, finding.level, at, finding.summary, JSON.stringify(finding.evidence), finding.dedupKey],
+    `SELECT * FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3
+       AND (status <> 'resolved' OR id = (
+         SELECT id FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3 AND status = 'resolved'
+         ORDER BY resolved_at DESC LIMIT 1))
+     FOR UPDATE`,
+    [finding.tenantId, elderId, finding.rule],
   )
-  const alert = toAlert(rows[0] as AlertRow)
-  await insertHistory(tx, {
-    alertId: alert.id,
+  const current = rows.find((r) => r.status !== 'resolved')
+  if (current) return repeat(tx, current, finding, at)
+  const last = rows.find((r) => r.status === 'resolved')
+  if (last && inCooldown(last, finding, cooldownMs)) return suppress(tx, last, finding)
+  const id = randomUUID()
+  const history = historyParams({
+    alertId: id,
     actor: ENGINE_ACTOR,
     action: 'opened',
     fromLevel: null,
-    toLevel: alert.level,
+    toLevel: finding.level,
     fromStatus: null,
     toStatus: 'open',
     detail: { dedupKey: finding.dedupKey, ...(last ? { after: last.id } : {}) },
   })
-  return { kind: 'changed', change: { alert, change: 'opened', finding }, previousLevel: null }
+  // The history row references the alert: foreign keys are checked at the end of the statement.
+  const opened = await tx.query<AlertRow>(
+    `WITH opened AS (
+       INSERT INTO alerts (id, tenant_id, elder_id, rule, level, count, first_at, last_at, summary, evidence, level_since, evidence_key)
+       VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7, $8::jsonb, $6, $9) RETURNING *),
+     history AS (INSERT INTO alert_history (${HISTORY_COLUMNS}) VALUES (${historyValuesSql(10)})),
+     link AS (UPDATE applied_findings SET alert_id = $1 WHERE tenant_id = $2 AND dedup_key = $9)
+     SELECT * FROM opened`,
+    [id, finding.tenantId, elderId, finding.rule, finding.level, at, finding.summary, JSON.stringify(finding.evidence), finding.dedupKey, ...history],
+  )
+  const alert = toAlert(opened[0] as AlertRow)
+  return { kind: 'changed', change: { alert, change: 'opened', finding }, previousLevel: null, linked: true }
 }
 
 /**

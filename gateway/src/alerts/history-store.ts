@@ -24,12 +24,20 @@ export interface NewTransition {
   detail: Record<string, unknown>
 }
 
+/** The columns of a transition and their parameters (insertHistory; an alert opened in one statement, finding-store.ts). */
+export const HISTORY_COLUMNS = 'alert_id, actor, action, from_level, to_level, from_status, to_status, detail'
+
+/** HISTORY_COLUMNS' values as parameters $first … $first+7 (detail cast to jsonb). */
+export function historyValuesSql(first: number): string {
+  return Array.from({ length: 8 }, (_, i) => `$${first + i}${i === 7 ? '::jsonb' : ''}`).join(', ')
+}
+
+export function historyParams(t: NewTransition): unknown[] {
+  return [t.alertId, t.actor, t.action, t.fromLevel, t.toLevel, t.fromStatus, t.toStatus, JSON.stringify(t.detail)]
+}
+
 export async function insertHistory(tx: Queryable, t: NewTransition): Promise<void> {
-  await tx.query(
-    `INSERT INTO alert_history (alert_id, actor, action, from_level, to_level, from_status, to_status, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
-    [t.alertId, t.actor, t.action, t.fromLevel, t.toLevel, t.fromStatus, t.toStatus, JSON.stringify(t.detail)],
-  )
+  await tx.query(`INSERT INTO alert_history (${HISTORY_COLUMNS}) VALUES (${historyValuesSql(1)})`, historyParams(t))
 }
 
 export async function loadAlertHistory(db: Queryable, tenantId: string, alertId: string): Promise<AlertTransition[]> {

@@ -1,22 +1,11 @@
 import type { Queryable } from '../storage/db'
-import type { FixCandidate, VenueShape } from './notice-location'
+import type { VenueShape } from './notice-location'
 
 /**
- * What a notice reads about places (storage layer): the newest stored watch fix, and the
- * venues a fix may lie in. Read inside the alert's transaction, like the rest of the notice.
+ * What a notice reads about places (storage layer): the venues a fix may lie in (the newest
+ * stored watch fix comes with the notice context, notice-store.ts). Read inside the alert's
+ * transaction, like the rest of the notice.
  */
-
-/** The newest stored watch fix (readings_elder_time serves it); the camera has no position. */
-export async function newestStoredFix(tx: Queryable, tenantId: string, elderId: string): Promise<FixCandidate | null> {
-  const rows = await tx.query<{ time: Date; lat: number; lon: number; acc: number | null }>(
-    `SELECT time, lat, lon, acc FROM readings
-     WHERE tenant_id = $1 AND elder_id = $2 AND kind = 'watch' AND lat IS NOT NULL AND lon IS NOT NULL
-     ORDER BY time DESC LIMIT 1`,
-    [tenantId, elderId],
-  )
-  const fix = rows[0]
-  return fix ? { lat: fix.lat, lon: fix.lon, ts: fix.time.getTime(), acc: fix.acc } : null
-}
 
 /** Circle venues are at most 5 km across (venue-schemas.ts): a box of that much around the point finds them. */
 const MAX_VENUE_RADIUS_DEG = 0.05

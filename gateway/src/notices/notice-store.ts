@@ -3,7 +3,7 @@ import { DEFAULT_NOTICE_LANGUAGE, type Contact, type NoticeLanguage, type Page, 
 import type { Queryable } from '../storage/db'
 import type { NoticeAudience, NoticeFormat } from './notice-content'
 import type { FixCandidate } from './notice-location'
-import { newestStoredFix } from './notice-place-store'
+import { newestFixLateral } from '../storage/position-queries'
 
 /**
  * Notices (storage layer): what the planner reads and writes inside an alert's transaction,
@@ -99,6 +99,8 @@ export interface NoticeContext {
 }
 
 export async function loadNoticeContext(tx: Queryable, tenantId: string, elderId: string): Promise<NoticeContext | null> {
+  // The newest stored watch fix comes in the same statement (the camera has no position): one
+  // round trip less between an SOS and its voice prompt.
   const elders = await tx.query<{
     name: string
     address: string | null
@@ -112,22 +114,30 @@ export async function loadNoticeContext(tx: Queryable, tenantId: string, elderId
     webhook_url: string | null
     format: NoticeFormat | null
     station_language: NoticeLanguage | null
+    fix_time: Date | null
+    fix_lat: number | null
+    fix_lon: number | null
+    fix_acc: number | null
   }>(
     `SELECT e.name, e.address, e.phone, e.home_lat, e.home_lon, e.home_radius_m, e.contacts,
-            s.id AS station_id, s.name AS station_name, s.webhook_url, s.format, s.language AS station_language
+            s.id AS station_id, s.name AS station_name, s.webhook_url, s.format, s.language AS station_language,
+            f.time AS fix_time, f.lat AS fix_lat, f.lon AS fix_lon, f.acc AS fix_acc
      FROM elders e LEFT JOIN police_stations s ON s.id = e.police_station_id AND s.tenant_id = e.tenant_id
+     LEFT JOIN LATERAL ${newestFixLateral('$1', '$2')} f ON true
      WHERE e.tenant_id = $1 AND e.id = $2`,
     [tenantId, elderId],
   )
   const e = elders[0]
   if (!e) return null
+  const storedFix: FixCandidate | null =
+    e.fix_time !== null && e.fix_lat !== null && e.fix_lon !== null ? { lat: e.fix_lat, lon: e.fix_lon, ts: e.fix_time.getTime(), acc: e.fix_acc } : null
   return {
     elder: { name: e.name, address: e.address, phone: e.phone, home: { lat: e.home_lat, lon: e.home_lon, radiusM: e.home_radius_m }, contacts: e.contacts },
     station:
       e.station_id && e.station_name && e.webhook_url && e.format
         ? { id: e.station_id, name: e.station_name, webhookUrl: e.webhook_url, format: e.format, language: e.station_language ?? DEFAULT_NOTICE_LANGUAGE }
         : null,
-    storedFix: await newestStoredFix(tx, tenantId, elderId),
+    storedFix,
   }
 }
 

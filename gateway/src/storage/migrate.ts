@@ -19,7 +19,7 @@ export { resolveTimescale, type TimescaleMode } from './timescale-mode'
  */
 // In the production bundle import.meta.url is dist/gateway/main.js: the build copies the
 // migrations to dist/gateway/migrations (scripts/build.mjs).
-const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url))
+export const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url))
 
 /** Timescale continuous aggregates cannot be created inside a transaction block. */
 const NO_TRANSACTION_MARK = '-- eg:no-transaction'

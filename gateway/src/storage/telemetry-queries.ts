@@ -109,8 +109,11 @@ export function eventFromRow(r: EventRow): DeviceEvent {
 /** One elder's readings in [from, to), oldest first (then by device), at most `limit`. */
 export async function queryReadings(db: Db, q: TelemetryRangeQuery): Promise<Array<WatchReading | CameraReading>> {
   const rows = await db.query<ReadingRow>(
+    // Through the elder's devices (no elder index on readings, migration 021): the (device_id,
+    // time) index per device, still filtered on the elder (a device id may have served another).
     `SELECT ${TS}, ${READING_COLUMNS} FROM readings
-     WHERE elder_id = $2 AND tenant_id = $1 AND time >= ${MS} AND time < ${MS_TO} AND ($6::text IS NULL OR kind = $6)
+     WHERE device_id IN (SELECT device_id FROM elder_devices WHERE tenant_id = $1 AND elder_id = $2)
+       AND elder_id = $2 AND tenant_id = $1 AND time >= ${MS} AND time < ${MS_TO} AND ($6::text IS NULL OR kind = $6)
      ORDER BY time, device_id LIMIT $5`,
     [q.tenantId, q.elderId, q.from, q.to, q.limit, q.kind ?? null],
   )

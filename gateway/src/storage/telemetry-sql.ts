@@ -62,7 +62,8 @@ const sqlCache = new Map<number, string>()
 
 /**
  * One statement for the whole batch, one data-modifying CTE per table present: atomic without
- * BEGIN/COMMIT round trips.
+ * BEGIN/COMMIT round trips. `pairs`: the batch also records (elder, device) pairs new to
+ * elder_devices (newDevicePairs), parameters after all the tables' columns (devicePairParams).
  *
  * Two forms. `dedupe`: ON CONFLICT DO NOTHING, and it reports how many rows each table really
  * took. Plain (the fast path): a duplicate fails the whole statement with 23505 and the writer
@@ -72,8 +73,8 @@ const sqlCache = new Map<number, string>()
  * indexes took 1.43 s with ON CONFLICT DO NOTHING and 0.35 s less without — about a quarter of
  * the database's work per reading.
  */
-export function telemetryInsertSql(hasReadings: boolean, hasEvents: boolean, hasAcks: boolean, dedupe = true, health = false): string {
-  const key = (hasReadings ? 1 : 0) | (hasEvents ? 2 : 0) | (hasAcks ? 4 : 0) | (dedupe ? 8 : 0) | (health ? 16 : 0)
+export function telemetryInsertSql(hasReadings: boolean, hasEvents: boolean, hasAcks: boolean, dedupe = true, health = false, pairs = false): string {
+  const key = (hasReadings ? 1 : 0) | (hasEvents ? 2 : 0) | (hasAcks ? 4 : 0) | (dedupe ? 8 : 0) | (health ? 16 : 0) | (pairs ? 32 : 0)
   let sql = sqlCache.get(key)
   if (sql !== undefined) return sql
   const ctes: string[] = []
@@ -86,6 +87,12 @@ export function telemetryInsertSql(hasReadings: boolean, hasEvents: boolean, has
     if (!present) continue
     ctes.push(`${name} AS (${insertSql(table, columns, next, dedupe)})`)
     next += columns.length
+  }
+  if (pairs) {
+    ctes.push(
+      `pairs AS (INSERT INTO elder_devices (tenant_id, elder_id, device_id, kind) ` +
+        `SELECT * FROM unnest($${next}::text[], $${next + 1}::text[], $${next + 2}::text[], $${next + 3}::text[]) ON CONFLICT DO NOTHING)`,
+    )
   }
   // The plain form inserts every row or fails: the writer counts the rows itself.
   const count = (name: string, present: boolean) => (present && dedupe ? `(SELECT count(*)::int FROM ${name})` : '0')
@@ -221,3 +228,40 @@ export function telemetryParams(
   return params
 }
 
+/** (elder, device) pairs as four parallel columns: tenant, elder, device, kind. */
+export interface DevicePairs {
+  tenant: string[]
+  elder: string[]
+  device: string[]
+  kind: string[]
+}
+
+/**
+ * The (elder, device) pairs of these readings that `known` (device id → elder id, pairs already
+ * committed to elder_devices) does not hold, each once; undefined when there are none — the
+ * steady state, in which a batch costs the database nothing for them. Readings have no elder
+ * index (migration 021): an elder's readings are found through elder_devices, so every pair must
+ * be recorded in the same statement as its first readings. Device ids are unique across
+ * tenants, so the device and its elder name the pair.
+ */
+export function newDevicePairs(readings: ReadonlyArray<WatchReading | CameraReading>, known: ReadonlyMap<string, string>): DevicePairs | undefined {
+  let pairs: DevicePairs | undefined
+  let seen: Map<string, string> | undefined
+  for (let i = 0; i < readings.length; i++) {
+    const r = readings[i]!
+    if (known.get(r.deviceId) === r.elderId || seen?.get(r.deviceId) === r.elderId) continue
+    pairs ??= { tenant: [], elder: [], device: [], kind: [] }
+    seen ??= new Map()
+    seen.set(r.deviceId, r.elderId)
+    pairs.tenant.push(r.tenantId)
+    pairs.elder.push(r.elderId)
+    pairs.device.push(r.deviceId)
+    pairs.kind.push(r.kind)
+  }
+  return pairs
+}
+
+/** The four array literals of telemetryInsertSql's `pairs` CTE. */
+export function devicePairParams(pairs: DevicePairs): string[] {
+  return [pairs.tenant, pairs.elder, pairs.device, pairs.kind].map((column) => literal(column.map(text)))
+}

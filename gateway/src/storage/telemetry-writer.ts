@@ -6,7 +6,7 @@ import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { Db } from './db'
 import { classifyDbError, describeDbError, sqlStateOf } from './db-errors'
-import { carriesHealth, telemetryInsertSql, telemetryParams } from './telemetry-sql'
+import { carriesHealth, devicePairParams, newDevicePairs, telemetryInsertSql, telemetryParams } from './telemetry-sql'
 import { noRows, rowCount, storeIsolating, type RefusedRow, type TelemetryCounts, type TelemetryRows } from './telemetry-rows'
 
 /**
@@ -175,6 +175,8 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
   /** Until then batches are written in the ON CONFLICT form (after a duplicate was seen). */
   let dedupeUntil = 0
   let failingSince: { since: number; error: string } | undefined
+  /** Device id → elder id of the pairs committed to elder_devices (telemetry-sql.ts newDevicePairs); one entry per device. */
+  const knownPairs = new Map<string, string>()
   let room: { promise: Promise<void>; resolve: () => void } | undefined
 
   const depth = () => readings.length + events.length + acks.length
@@ -260,9 +262,12 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
       const dedupe = now() < dedupeUntil
       try {
         const health = carriesHealth(r)
-        const sql = telemetryInsertSql(r.length > 0, e.length > 0, a.length > 0, dedupe, health)
+        const pairs = newDevicePairs(r, knownPairs)
+        const sql = telemetryInsertSql(r.length > 0, e.length > 0, a.length > 0, dedupe, health, pairs !== undefined)
         const params = telemetryParams(r, 0, r.length, e, 0, e.length, a, 0, a.length, health)
+        if (pairs !== undefined) params.push(...devicePairParams(pairs))
         const result = await db.query<TelemetryCounts>(sql, params)
+        if (pairs !== undefined) for (let i = 0; i < pairs.device.length; i++) knownPairs.set(pairs.device[i]!, pairs.elder[i]!)
         metrics.flushSeconds.observe((performance.now() - started) / 1000)
         failingSince = undefined
         return dedupe ? (result[0] ?? noRows()) : { readings: r.length, events: e.length, acks: a.length }

@@ -30,6 +30,7 @@ import { describeUnavailable, enableTimescale, serverSteps } from './timescale-m
 /** What the `.timescale` twin of each `.plain` migration needs out of the way before it runs. */
 export const PLAIN_REPLACED: Readonly<Record<string, readonly string[]>> = {
   '011_aggregates_hourly.plain': ['DROP VIEW IF EXISTS elder_activity_hourly'],
+  '022_aggregates_hourly_devices.plain': ['DROP VIEW IF EXISTS elder_activity_hourly'],
 }
 
 export interface ConversionResult {

@@ -23,16 +23,17 @@ export async function appendChange(
   entityId: string,
   payload: Record<string, unknown>,
 ): Promise<Change> {
-  const head = await tx.query<{ seq: number }>(
-    `INSERT INTO change_heads (tenant_id, seq) VALUES ($1, 1)
-     ON CONFLICT (tenant_id) DO UPDATE SET seq = change_heads.seq + 1 RETURNING seq`,
-    [tenantId],
+  // One statement, one round trip: an alert's transaction appends several entries, and every
+  // round trip under load is latency between an SOS and the voice prompt (bench:latency).
+  const rows = await tx.query<{ seq: number; at: Date }>(
+    `WITH head AS (
+       INSERT INTO change_heads (tenant_id, seq) VALUES ($1, 1)
+       ON CONFLICT (tenant_id) DO UPDATE SET seq = change_heads.seq + 1 RETURNING seq)
+     INSERT INTO change_log (tenant_id, seq, topic, entity_id, payload)
+     SELECT $1, head.seq, $2, $3, $4::jsonb FROM head RETURNING seq, at`,
+    [tenantId, topic, entityId, JSON.stringify(payload)],
   )
-  const seq = head[0]?.seq ?? 0
-  const rows = await tx.query<{ at: Date }>(
-    'INSERT INTO change_log (tenant_id, seq, topic, entity_id, payload) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING at',
-    [tenantId, seq, topic, entityId, JSON.stringify(payload)],
-  )
+  const seq = rows[0]?.seq ?? 0
   return { seq, tenantId, topic, entityId, payload, at: (rows[0]?.at ?? new Date()).toISOString() }
 }
 

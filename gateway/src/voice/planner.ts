@@ -3,7 +3,7 @@ import type { AlertEvent, EffectPlanner } from '../alerts/effects'
 import { levelRank } from '../../../contract/levels'
 import { appendVoiceChanges } from './changes'
 import { voicePromptText } from './templates'
-import { countAlertOccasions, elderDeviceIds, insertPrompt, lockElderForPrompts, type VoiceTransition } from './voice-store'
+import { countAlertOccasions, insertPrompt, lockElderForPrompts, type VoiceTransition } from './voice-store'
 
 /**
  * DESIGN §5 "levels and actions": from yellow up, an alert speaks to the elder through their
@@ -39,7 +39,7 @@ export function createVoicePlanner(opts: VoicePlannerOptions = {}): EffectPlanne
     if (!PROMPTING_CHANGES.has(event.change) || levelRank(alert.level) < levelRank('yellow')) return []
     const elder = await lockElderForPrompts(tx, alert.tenantId, alert.elderId)
     if (elder === null) return []
-    const deviceIds = await elderDeviceIds(tx, alert.tenantId, alert.elderId)
+    const { deviceIds } = elder
     if (deviceIds.length === 0) return []
 
     const now = ruleClock(alert.tenantId)

@@ -9,6 +9,7 @@ import { insertPoliceStation } from '../../src/registry/police-station-store'
 import { insertVenue } from '../../src/registry/venue-store'
 import type { Db } from '../../src/storage/db'
 import { CONTACT_SECRET, HOME, STATION_SECRET, event, openAlert, seedElder, seedTenant } from './fixtures'
+import { storeReadings } from '../../../test/support/store-readings'
 
 /**
  * Notices in the recipient's language with local times (DESIGN §4), at the freshest position
@@ -49,13 +50,7 @@ describe.each(backends)('notices in the reader language, at the freshest positio
     return alert
   }
   const storeFix = (elderId: string, at: string, lat: number, lon: number) =>
-    db.query(`INSERT INTO readings (time, tenant_id, elder_id, device_id, kind, lat, lon, acc, src) VALUES ($1, $2, $3, $3 || '-watch', 'watch', $4, $5, 30, 'gps')`, [
-      new Date(at),
-      tenantId,
-      elderId,
-      lat,
-      lon,
-    ])
+    storeReadings(db, [{ kind: 'watch', tenantId, elderId, deviceId: `${elderId}-watch`, ts: Date.parse(at), lat, lon, acc: 30, src: 'gps' }])
 
   it('writes to a station in its language (zh-CN by default), with local times and their offset', async () => {
     const zhStation = await station()

@@ -6,6 +6,7 @@ import { validateCap } from '../../src/notices/cap'
 import { getNoticeWithBody, listNotices, type Notice } from '../../src/notices/notice-store'
 import { createNoticePlanner, noticesCalledFor } from '../../src/notices/planner'
 import { CONTACT_SECRET, HOME, event, openAlert, seedElder, seedStation, seedTenant } from './fixtures'
+import { storeReadings } from '../../../test/support/store-readings'
 
 const PLANNED_AT = Date.UTC(2026, 2, 1, 9, 30, 0)
 const planner = createNoticePlanner({ clock: () => PLANNED_AT, publicUrl: 'https://gw.example/' })
@@ -51,11 +52,12 @@ describe.each(backends)('notice planner on $name', (backend) => {
   it('red with a JSON station: one signed-to-be police notice with the contract fields and the last watch fix', async () => {
     const stationId = await seedStation(db, tenantId, 'https://police.example/hook', 'json')
     const elderId = await seedElder(db, tenantId, { policeStationId: stationId })
-    await db.query(
-      `INSERT INTO readings (time, tenant_id, elder_id, device_id, kind, lat, lon, acc, src) VALUES
-       ($1, $2, $3, 'w1', 'watch', 31.25, 121.5, 18, 'gps'), ($4, $2, $3, 'w1', 'watch', 31.3, 121.6, 30, 'gps'), ($5, $2, $3, 'w1', 'watch', NULL, NULL, NULL, NULL)`,
-      [new Date(PLANNED_AT - 600_000), tenantId, elderId, new Date(PLANNED_AT - 60_000), new Date(PLANNED_AT - 1_000)],
-    )
+    const watch = { kind: 'watch', tenantId, elderId, deviceId: 'w1' } as const
+    await storeReadings(db, [
+      { ...watch, ts: PLANNED_AT - 600_000, lat: 31.25, lon: 121.5, acc: 18, src: 'gps' },
+      { ...watch, ts: PLANNED_AT - 60_000, lat: 31.3, lon: 121.6, acc: 30, src: 'gps' },
+      { ...watch, ts: PLANNED_AT - 1_000 },
+    ])
     const alert = await openAlert(db, tenantId, elderId, 'money.bank_after_venue', 'red')
     const changes = await db.transaction((tx) => planner(tx, event(alert, 'opened', null)))
 

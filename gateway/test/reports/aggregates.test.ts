@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends, type OpenedBackend } from '../../../test/support/databases'
 import { listMigrations, splitStatements } from '../../src/storage/migrate'
 import { seedAlert, seedElder } from './fixtures'
+import { storeReadings } from '../../../test/support/store-readings'
 
 /** Migration 011: the hourly activity and daily alert aggregates (issue 6). */
 const dir = fileURLToPath(new URL('../../src/storage/migrations/', import.meta.url))
@@ -47,13 +48,13 @@ describe.each(backends)('aggregate views on $name', (backend) => {
     await db.query('INSERT INTO tenants (id, name) VALUES ($1, $1)', [tenant])
     elder = await seedElder(db, tenant, '黄浦区')
     const reading = (time: string, f: { hr?: number; steps?: number; lat?: number }) =>
-      db.query("INSERT INTO readings (time, tenant_id, elder_id, device_id, kind, hr, steps, lat, lon) VALUES ($1, $2, $3, 'watch-1', 'watch', $4, $5, $6, $6)", [
-        time,
-        tenant,
-        elder,
-        f.hr ?? null,
-        f.steps ?? null,
-        f.lat ?? null,
+      storeReadings(db, [
+        {
+          kind: 'watch', tenantId: tenant, elderId: elder, deviceId: 'watch-1', ts: Date.parse(time),
+          ...(f.hr === undefined ? {} : { hr: f.hr }),
+          ...(f.steps === undefined ? {} : { steps: f.steps }),
+          ...(f.lat === undefined ? {} : { lat: f.lat, lon: f.lat }),
+        },
       ])
     // Hour 08:00Z: a cumulative step counter going 1000 → 1450, three heart rates, two fixes.
     await reading('2026-11-02T08:00:00Z', { hr: 70, steps: 1000, lat: 31.2 })

@@ -14,6 +14,7 @@ import { listMigrations, migrate, resolveTimescale } from '../../src/storage/mig
 import { applyRetention } from '../../src/storage/retention'
 import { queryEvents, queryReadings, streamTenantInputs } from '../../src/storage/telemetry-queries'
 import { createTelemetryWriter, type TelemetryBatch } from '../../src/storage/telemetry-writer'
+import { telemetryInsertSql, telemetryParams } from '../../src/storage/telemetry-sql'
 
 /**
  * The Timescale branch of the storage layer on a real TimescaleDB (../shared/timescaledb/start.sh,
@@ -39,6 +40,14 @@ async function write(db: Db, batch: TelemetryBatch): Promise<void> {
   } finally {
     await writer.close()
   }
+}
+
+/**
+ * Readings into a schema from before 021, which the writer no longer fits (it records the
+ * (elder, device) pairs in elder_devices): its statement without them, health columns absent.
+ */
+async function writeBefore021(db: Db, readings: WatchReading[]): Promise<void> {
+  await db.query(telemetryInsertSql(true, false, false, false, false), telemetryParams(readings, 0, readings.length, [], 0, 0, [], 0, 0, false))
 }
 
 async function jobConfigs(db: Db, proc: string): Promise<Array<{ table: string | null; config: Record<string, unknown> }>> {
@@ -268,7 +277,7 @@ describe.skipIf(upgrade.skip)(upgrade.title, () => {
     // Odd fixture numbers: no health readings, which this schema cannot store yet.
     const old = at.flatMap((t, k) => Array.from({ length: 10 }, (_, i) => watchReading(2 * (k * 10 + i) + 1, { ...over, ts: t + i * 60_000 })))
     expect(old.some((r) => r.spo2 !== undefined)).toBe(false)
-    await write(db, { readings: old })
+    await writeBefore021(db, old)
     await db.query("SELECT compress_chunk(c) FROM show_chunks('readings', older_than => interval '7 days') AS c")
     const compressedChunks = "SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'readings' AND is_compressed"
     expect((await db.query<{ n: number }>(compressedChunks))[0]?.n).toBe(2)

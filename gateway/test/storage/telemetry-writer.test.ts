@@ -121,9 +121,11 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
     }
     writer = createTelemetryWriter(spy, { batchSize: 1000, flushMs: 0, bufferCapacity: 10_000, logger: silentLogger, metrics })
     // Without health readings: the 17 columns of 002. With one among them: 21 for every row.
+    // Devices new to the writer add 4 (their (elder, device) pairs, migration 021); known ones nothing.
     await writer.push({ readings: [watchReading(1), cameraReading(2)] }, { durable: true })
     await writer.push({ readings: [watchReading(3), watchReading(4), cameraReading(5)] }, { durable: true })
-    expect(sent).toEqual([17, 21])
+    await writer.push({ readings: [watchReading(9, { deviceId: 'w1', elderId: 'e1' }), cameraReading(6, { deviceId: 'c2', elderId: 'e2' })] }, { durable: true })
+    expect(sent).toEqual([17 + 4, 21 + 4, 17])
     const rows = await db.query<{ device_id: string; spo2: number | null; temp: number | null }>('SELECT device_id, spo2, temp FROM readings ORDER BY time')
     expect(rows).toEqual([
       { device_id: 'w1', spo2: null, temp: null },
@@ -131,6 +133,8 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
       { device_id: 'w3', spo2: null, temp: null },
       { device_id: 'w4', spo2: watchReading(4).spo2, temp: watchReading(4).temp },
       { device_id: 'c5', spo2: null, temp: null },
+      { device_id: 'c2', spo2: null, temp: null },
+      { device_id: 'w1', spo2: null, temp: null },
     ])
   })
 

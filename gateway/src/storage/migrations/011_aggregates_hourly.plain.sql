@@ -1,7 +1,7 @@
 -- Issue 6, reports: each elder's activity per hour (see 011_aggregates_hourly.timescale.sql
 -- for the TimescaleDB continuous aggregate with the same columns). PostgreSQL and PGlite
 -- have no incremental materialisation, so here it is an ordinary view over readings, fast
--- enough per elder thanks to readings_elder_time.
+-- enough per elder thanks to readings_elder_time (until 021; 022 reads through the devices).
 --
 -- steps: watches report a cumulative step counter (DESIGN §3, simulators/devices), so the
 -- steps of an hour are its max minus its min; steps_max is kept so a consumer can difference

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Finding } from '../../../rules/src/index'
+import { alertChangeLogPlanner, composeAlertEffects } from '../../src/alerts/effects'
+import { applyFindings } from '../../src/alerts/finding-store'
+import { listNotices } from '../../src/notices/notice-store'
+import { createNoticePlanner } from '../../src/notices/planner'
+import { createVoicePlanner } from '../../src/voice/planner'
+import { insertDevice } from '../../src/registry/device-store'
+import type { Db, Queryable } from '../../src/storage/db'
+import { readChanges } from '../../src/stream/change-log-store'
+import { backends, type OpenedBackend } from '../../../test/support/databases'
+import { storeReadings } from '../../../test/support/store-readings'
+import { seedElder, seedStation, seedTenant } from '../notices/fixtures'
+
+/**
+ * An SOS is written in one transaction with everything it causes (the outbox): the alert, its
+ * history, the voice prompt, the police notice and their live-stream entries. Every statement
+ * of it is a round trip between the watch's SOS and the voice prompt at the watch (DESIGN §5,
+ * bench:latency), and under load each round trip waits for a CPU on both sides — so the count
+ * is part of the contract: 19 statements became 11 (plus BEGIN and COMMIT), and a change that
+ * adds one should be a decision, not an accident.
+ */
+describe.each(backends)('the statements of an SOS alert on $name', (backend) => {
+  let opened: OpenedBackend
+  let db: Db
+  beforeAll(async () => {
+    opened = await backend.open()
+    db = opened.db
+  })
+  afterAll(() => opened.cleanup())
+
+  /** The database with every statement inside transactions counted. */
+  function counting(): { db: Db; statements: string[] } {
+    const statements: string[] = []
+    const wrapped: Db = {
+      ...db,
+      transaction: (fn) =>
+        db.transaction((tx) =>
+          fn({
+            query: (sql, params) => {
+              statements.push(sql.replace(/\s+/g, ' ').slice(0, 60))
+              return tx.query(sql, params)
+            },
+          } satisfies Queryable),
+        ),
+    }
+    return { db: wrapped, statements }
+  }
+
+  it('opens the alert, queues the voice prompt and the police notice in 11 statements inside one transaction', async () => {
+    const tenantId = await seedTenant(db)
+    const stationId = await seedStation(db, tenantId, 'https://police.example.test/notices')
+    const elderId = await seedElder(db, tenantId, { policeStationId: stationId })
+    const watchId = `watch-${elderId.slice(0, 8)}`
+    await insertDevice(db, tenantId, { id: watchId, elderId, kind: 'watch', secretHash: 'sha256$x$y' })
+    // A stored fix: the notice carries it (read in the same statement as the elder) and looks
+    // up the venues around it (the 11th statement).
+    await storeReadings(db, [{ kind: 'watch', tenantId, elderId, deviceId: watchId, ts: Date.UTC(2026, 2, 1, 8, 59), lat: 31.2304, lon: 121.4737, acc: 15, src: 'gps' }])
+    const effects = composeAlertEffects({ planners: [alertChangeLogPlanner, createVoicePlanner(), createNoticePlanner()], wake: [] })
+    const finding: Finding = {
+      rule: 'safety.sos',
+      tenantId,
+      elderId,
+      level: 'red',
+      dedupKey: `safety.sos:${elderId}:1`,
+      ts: Date.UTC(2026, 2, 1, 9, 0),
+      summary: 'SOS pressed',
+      evidence: { deviceId: watchId },
+    }
+    const { db: counted, statements } = counting()
+
+    const [change] = await applyFindings(counted, [finding], effects)
+
+    expect(change?.change).toBe('opened')
+    expect(statements, statements.join('\n')).toHaveLength(11)
+    const alertId = change!.alert.id
+    // What the statements wrote: history, the link of the finding, the prompt, the notice, the stream.
+    const history = await db.query<{ action: string }>('SELECT action FROM alert_history WHERE alert_id = $1', [alertId])
+    expect(history.map((h) => h.action)).toEqual(['opened'])
+    const link = await db.query<{ alert_id: string }>('SELECT alert_id FROM applied_findings WHERE tenant_id = $1 AND dedup_key = $2', [tenantId, finding.dedupKey])
+    expect(link[0]?.alert_id).toBe(alertId)
+    const prompts = await db.query<{ device_id: string; status: string }>('SELECT device_id, status FROM voice_prompts WHERE alert_id = $1', [alertId])
+    expect(prompts).toEqual([{ device_id: watchId, status: 'queued' }])
+    const notices = await listNotices(db, { tenantId, alertId, audience: 'police' }, { limit: 10, offset: 0 })
+    expect(notices.items).toHaveLength(1)
+    const changes = await readChanges(db, tenantId, 0, 10)
+    expect(changes.map((c) => c.topic)).toEqual(['alert', 'voice', 'notice'])
+    expect(changes.map((c) => c.seq)).toEqual([1, 2, 3])
+
+    // The same finding again (a replay after a crash) writes nothing beyond its dedup check.
+    const again = counting()
+    expect(await applyFindings(again.db, [finding], effects)).toEqual([])
+    expect(again.statements).toHaveLength(1)
+  })
+})
