@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db'
 import type { Alert } from './alert-model'
-import { appendChange, type Change } from '../stream/change-log-store'
+import type { Change, ChangeDraft } from '../stream/change-log-store'
 import type { RiskLevel } from '../../../contract/levels'
 
 /**
@@ -23,14 +23,15 @@ export interface AlertEvent {
 }
 
 /**
- * Writes effect rows inside the alert's transaction; returns the change-log entries it
- * appended (appendChange in change-log-store.ts), which the live stream pushes after commit.
+ * Writes effect rows inside the alert's transaction; returns the change-log entries they make,
+ * which the transaction appends last, all in one statement (alert-transaction.ts), and the live
+ * stream pushes after commit.
  */
-export type EffectPlanner = (tx: Queryable, event: AlertEvent) => Promise<Change[] | void>
+export type EffectPlanner = (tx: Queryable, event: AlertEvent) => Promise<ChangeDraft[] | void>
 
 export interface AlertEffects {
-  /** Called inside the transaction of every alert change. */
-  plan(tx: Queryable, event: AlertEvent): Promise<Change[]>
+  /** Called inside the transaction of every alert change: the entries to append for it. */
+  plan(tx: Queryable, event: AlertEvent): Promise<ChangeDraft[]>
   /** Called once the transaction committed: wake the dispatchers and the live stream. */
   afterCommit(changes: readonly Change[]): void
 }
@@ -44,7 +45,7 @@ export interface AlertEffectsParts {
 export function composeAlertEffects(parts: AlertEffectsParts): AlertEffects {
   return {
     async plan(tx, event) {
-      const changes: Change[] = []
+      const changes: ChangeDraft[] = []
       for (const planner of parts.planners) {
         const appended = await planner(tx, event)
         if (appended) changes.push(...appended)
@@ -61,6 +62,6 @@ export function composeAlertEffects(parts: AlertEffectsParts): AlertEffects {
 export const noAlertEffects: AlertEffects = { plan: async () => [], afterCommit: () => {} }
 
 /** The alert itself on the live stream: every change of an alert is a change-log entry. */
-export const alertChangeLogPlanner: EffectPlanner = async (tx, event) => {
-  return [await appendChange(tx, event.alert.tenantId, 'alert', event.alert.id, { change: event.change, actor: event.actor, previousLevel: event.previousLevel, alert: event.alert })]
+export const alertChangeLogPlanner: EffectPlanner = async (_tx, event) => {
+  return [{ tenantId: event.alert.tenantId, topic: 'alert', entityId: event.alert.id, payload: { change: event.change, actor: event.actor, previousLevel: event.previousLevel, alert: event.alert } }]
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AlertEvent, EffectPlanner } from '../alerts/effects'
-import { appendChange, type Change } from '../stream/change-log-store'
+import type { ChangeDraft } from '../stream/change-log-store'
 import { levelRank } from '../../../contract/levels'
 import type { LatestFix } from '../intake/latest-fixes'
 import type { Logger } from '../logger'
@@ -122,10 +122,10 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
       if (reason !== undefined) {
         opts.logger?.error({ noticeId: notice.id, alertId: alert.id, audience: notice.audience, reason }, 'notice cannot be sent')
       }
-      return appendChange(tx, alert.tenantId, 'notice', notice.id, { change: 'planned', notice })
+      return { tenantId: alert.tenantId, topic: 'notice', entityId: notice.id, payload: { change: 'planned', notice } }
     }
 
-    const changes: Change[] = []
+    const changes: ChangeDraft[] = []
     if (called.police) changes.push(await planPolice(context, draft('police'), compose, store))
     if (called.family) {
       for (const [index, contact] of context.elder.contacts.entries()) {
@@ -146,10 +146,10 @@ interface NoticeTarget {
   contactIndex: number | null
 }
 
-/** Renders, checks and stores one notice with its change-log entry. */
-type StoreNotice = (content: NoticeContent, target: NoticeTarget, failedReason?: string) => Promise<Change>
+/** Renders, checks and stores one notice; returns its change-log entry, to append. */
+type StoreNotice = (content: NoticeContent, target: NoticeTarget, failedReason?: string) => Promise<ChangeDraft>
 
-function planPolice(context: NoticeContext, draft: NoticeDraft, compose: (d: NoticeDraft, language: NoticeLanguage) => NoticeContent, store: StoreNotice): Promise<Change> {
+function planPolice(context: NoticeContext, draft: NoticeDraft, compose: (d: NoticeDraft, language: NoticeLanguage) => NoticeContent, store: StoreNotice): Promise<ChangeDraft> {
   const station = context.station
   if (station === null) {
     // Kept as a failed row with the body that would have gone: an operator can phone it in.

@@ -1,4 +1,4 @@
-import { appendChange, type Change } from '../stream/change-log-store'
+import { appendChanges, type Change } from '../stream/change-log-store'
 import type { Logger } from '../logger'
 import type { Db, Queryable } from './db'
 import { startFlushLoop } from './flush-loop'
@@ -171,10 +171,16 @@ async function writeWithChanges(tx: Queryable, params: unknown[]): Promise<Chang
   const flipped = after
     .filter((row) => wasOnline.has(row.id) && wasOnline.get(row.id) !== row.online)
     .sort((a, b) => (a.tenant_id === b.tenant_id ? (a.id < b.id ? -1 : 1) : a.tenant_id < b.tenant_id ? -1 : 1))
-  const changes: Change[] = []
-  for (const row of flipped) {
-    const at = (row.status_at ?? new Date()).toISOString()
-    changes.push(await appendChange(tx, row.tenant_id, 'device', row.id, { deviceId: row.id, elderId: row.elder_id, online: row.online, at }))
-  }
-  return changes
+  // One statement per tenant (appendChanges), tenants in the sorted order.
+  return flipped.length === 0
+    ? []
+    : appendChanges(
+        tx,
+        flipped.map((row) => ({
+          tenantId: row.tenant_id,
+          topic: 'device' as const,
+          entityId: row.id,
+          payload: { deviceId: row.id, elderId: row.elder_id, online: row.online, at: (row.status_at ?? new Date()).toISOString() },
+        })),
+      )
 }

@@ -16,6 +16,9 @@ export interface Change {
   at: string
 }
 
+/** A change-log entry not yet appended: its sequence number is given when it is (appendChanges). */
+export type ChangeDraft = Omit<Change, 'seq' | 'at'>
+
 export async function appendChange(
   tx: Queryable,
   tenantId: string,
@@ -23,18 +26,39 @@ export async function appendChange(
   entityId: string,
   payload: Record<string, unknown>,
 ): Promise<Change> {
-  // One statement, one round trip: an alert's transaction appends several entries, and every
-  // round trip under load is latency between an SOS and the voice prompt (bench:latency).
-  const rows = await tx.query<{ seq: number; at: Date }>(
-    `WITH head AS (
-       INSERT INTO change_heads (tenant_id, seq) VALUES ($1, 1)
-       ON CONFLICT (tenant_id) DO UPDATE SET seq = change_heads.seq + 1 RETURNING seq)
-     INSERT INTO change_log (tenant_id, seq, topic, entity_id, payload)
-     SELECT $1, head.seq, $2, $3, $4::jsonb FROM head RETURNING seq, at`,
-    [tenantId, topic, entityId, JSON.stringify(payload)],
-  )
-  const seq = rows[0]?.seq ?? 0
-  return { seq, tenantId, topic, entityId, payload, at: (rows[0]?.at ?? new Date()).toISOString() }
+  const [change] = await appendChanges(tx, [{ tenantId, topic, entityId, payload }])
+  return change!
+}
+
+/**
+ * Appends entries in their order, one statement per tenant: the head moves by their count and
+ * they take the numbers it passed over. One round trip for all the entries of an alert change
+ * (the alert, its voice prompts, its notices), appended last in its transaction — under load each
+ * round trip is latency between an SOS and its voice prompt (bench:latency), and the head row,
+ * locked from here to the commit, is held for the shortest time.
+ */
+export async function appendChanges(tx: Queryable, drafts: readonly ChangeDraft[]): Promise<Change[]> {
+  const out: Change[] = []
+  for (const tenantId of new Set(drafts.map((d) => d.tenantId))) {
+    const mine = drafts.filter((d) => d.tenantId === tenantId)
+    const rows = await tx.query<{ seq: number; at: Date }>(
+      `WITH head AS (
+         INSERT INTO change_heads (tenant_id, seq) VALUES ($1, $2)
+         ON CONFLICT (tenant_id) DO UPDATE SET seq = change_heads.seq + $2 RETURNING seq)
+       INSERT INTO change_log (tenant_id, seq, topic, entity_id, payload)
+       SELECT $1, head.seq - $2 + u.ord, u.topic, u.entity_id, u.payload::jsonb
+       FROM head, unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(topic, entity_id, payload, ord)
+       RETURNING seq, at`,
+      [tenantId, mine.length, mine.map((d) => d.topic), mine.map((d) => d.entityId), mine.map((d) => JSON.stringify(d.payload))],
+    )
+    // RETURNING need not keep the SELECT's order: the numbers say which entry is which.
+    const sorted = [...rows].sort((x, y) => x.seq - y.seq)
+    mine.forEach((d, i) => {
+      const row = sorted[i]
+      out.push({ ...d, seq: row?.seq ?? 0, at: (row?.at ?? new Date()).toISOString() })
+    })
+  }
+  return out
 }
 
 export async function readChanges(db: Queryable, tenantId: string, afterSeq: number, limit: number): Promise<Change[]> {

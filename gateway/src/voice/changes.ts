@@ -1,4 +1,4 @@
-import { appendChange, type Change } from '../stream/change-log-store'
+import { appendChanges, type Change, type ChangeDraft } from '../stream/change-log-store'
 import type { Queryable } from '../storage/db'
 import type { VoicePrompt, VoiceTransition } from './voice-store'
 import type { VoicePromptStatus } from './status'
@@ -19,13 +19,16 @@ export function promptView(prompt: VoicePrompt): Omit<VoicePrompt, 'tenantId'> {
   return view
 }
 
-export async function appendVoiceChanges(tx: Queryable, transitions: readonly VoiceTransition[]): Promise<Change[]> {
-  const changes: Change[] = []
-  for (const t of transitions) {
+/** The change-log entries of these transitions, to append (appendChanges, or the alert transaction). */
+export function voiceChangeDrafts(transitions: readonly VoiceTransition[]): ChangeDraft[] {
+  return transitions.map((t) => {
     const payload: VoiceChangePayload = { previousStatus: t.previousStatus, prompt: promptView(t.prompt) }
-    changes.push(await appendChange(tx, t.prompt.tenantId, 'voice', t.prompt.id, { ...payload }))
-  }
-  return changes
+    return { tenantId: t.prompt.tenantId, topic: 'voice', entityId: t.prompt.id, payload: { ...payload } }
+  })
+}
+
+export async function appendVoiceChanges(tx: Queryable, transitions: readonly VoiceTransition[]): Promise<Change[]> {
+  return transitions.length === 0 ? [] : appendChanges(tx, voiceChangeDrafts(transitions))
 }
 
 /** The queued prompt a change-log entry announces, if it is one (else undefined). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { AlertEvent, EffectPlanner } from '../alerts/effects'
 import { levelRank } from '../../../contract/levels'
-import { appendVoiceChanges } from './changes'
+import { voiceChangeDrafts } from './changes'
 import { voicePromptText } from './templates'
 import { countAlertOccasions, insertPrompt, lockElderForPrompts, type VoiceTransition } from './voice-store'
 
@@ -69,6 +69,6 @@ export function createVoicePlanner(opts: VoicePlannerOptions = {}): EffectPlanne
       })
       transitions.push({ prompt, previousStatus: null })
     }
-    return appendVoiceChanges(tx, transitions)
+    return voiceChangeDrafts(transitions)
   }
 }

@@ -17,8 +17,9 @@ import { seedElder, seedStation, seedTenant } from '../notices/fixtures'
  * history, the voice prompt, the police notice and their live-stream entries. Every statement
  * of it is a round trip between the watch's SOS and the voice prompt at the watch (DESIGN §5,
  * bench:latency), and under load each round trip waits for a CPU on both sides — so the count
- * is part of the contract: 19 statements became 11 (plus BEGIN and COMMIT), and a change that
- * adds one should be a decision, not an accident.
+ * is part of the contract: 19 statements became 9 (plus BEGIN and COMMIT), and a change that
+ * adds one should be a decision, not an accident. The change-log entries (alert, voice prompt,
+ * notice) are appended last, in one statement.
  */
 describe.each(backends)('the statements of an SOS alert on $name', (backend) => {
   let opened: OpenedBackend
@@ -47,14 +48,14 @@ describe.each(backends)('the statements of an SOS alert on $name', (backend) => 
     return { db: wrapped, statements }
   }
 
-  it('opens the alert, queues the voice prompt and the police notice in 11 statements inside one transaction', async () => {
+  it('opens the alert, queues the voice prompt and the police notice in 9 statements inside one transaction', async () => {
     const tenantId = await seedTenant(db)
     const stationId = await seedStation(db, tenantId, 'https://police.example.test/notices')
     const elderId = await seedElder(db, tenantId, { policeStationId: stationId })
     const watchId = `watch-${elderId.slice(0, 8)}`
     await insertDevice(db, tenantId, { id: watchId, elderId, kind: 'watch', secretHash: 'sha256$x$y' })
     // A stored fix: the notice carries it (read in the same statement as the elder) and looks
-    // up the venues around it (the 11th statement).
+    // up the venues around it (the 9th statement).
     await storeReadings(db, [{ kind: 'watch', tenantId, elderId, deviceId: watchId, ts: Date.UTC(2026, 2, 1, 8, 59), lat: 31.2304, lon: 121.4737, acc: 15, src: 'gps' }])
     const effects = composeAlertEffects({ planners: [alertChangeLogPlanner, createVoicePlanner(), createNoticePlanner()], wake: [] })
     const finding: Finding = {
@@ -72,7 +73,7 @@ describe.each(backends)('the statements of an SOS alert on $name', (backend) => 
     const [change] = await applyFindings(counted, [finding], effects)
 
     expect(change?.change).toBe('opened')
-    expect(statements, statements.join('\n')).toHaveLength(11)
+    expect(statements, statements.join('\n')).toHaveLength(9)
     const alertId = change!.alert.id
     // What the statements wrote: history, the link of the finding, the prompt, the notice, the stream.
     const history = await db.query<{ action: string }>('SELECT action FROM alert_history WHERE alert_id = $1', [alertId])

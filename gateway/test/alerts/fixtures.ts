@@ -65,9 +65,13 @@ export function recordingEffects(opts: { failOn?: AlertEvent['change']; onCommit
     committed,
     async plan(tx, event) {
       planned.push(event)
-      const change = await appendChange(tx, event.alert.tenantId, 'alert', event.alert.id, { change: event.change, level: event.alert.level })
-      if (event.change === opts.failOn) throw new Error(`planner refused ${event.change}`)
-      return [change]
+      const draft = { tenantId: event.alert.tenantId, topic: 'alert' as const, entityId: event.alert.id, payload: { change: event.change, level: event.alert.level } }
+      if (event.change === opts.failOn) {
+        // A planner that wrote before it failed: its row must roll back with the alert change.
+        await appendChange(tx, draft.tenantId, draft.topic, draft.entityId, draft.payload)
+        throw new Error(`planner refused ${event.change}`)
+      }
+      return [draft]
     },
     afterCommit(changes) {
       committed.push([...changes])

@@ -38,14 +38,14 @@ describe.each(['postgres', 'pglite'] as const)('parked findings end to end (%s)'
   let restore: () => void
   const poison = { on: true, elders: new Set<string>() }
 
-  /** Alerts of poisoned elders get evidence PostgreSQL refuses, while `poison.on`. */
+  /** Alerts of poisoned elders get evidence PostgreSQL refuses, while `poison.on` (the INSERT opens a statement that also writes the history row). */
   function poisonAlertInserts(db: Db): () => void {
     const transaction = db.transaction.bind(db)
     db.transaction = (fn) =>
       transaction((tx) => {
         const poisoned: Queryable = {
           query(sql, params) {
-            if (poison.on && /^\s*INSERT INTO alerts /.test(sql) && poison.elders.has(String(params?.[2]))) {
+            if (poison.on && /INSERT INTO alerts \(/.test(sql) && poison.elders.has(String(params?.[2]))) {
               const refused = [...(params ?? [])]
               refused[7] = JSON.stringify({ note: 'a NUL \u0000 byte' })
               return tx.query(sql, refused)

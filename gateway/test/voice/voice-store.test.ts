@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Finding } from '../../../rules/src/index'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
 import { applyFindings, type Alert } from '../../src/alerts/alert-store'
-import { readChanges, type Change } from '../../src/stream/change-log-store'
+import { appendChanges, readChanges, type Change } from '../../src/stream/change-log-store'
 import { noAlertEffects, type AlertEvent } from '../../src/alerts/effects'
 import type { CommandAck } from '../../src/ingest/types'
 import { ensureBootstrap } from '../../src/registry/bootstrap'
@@ -64,7 +64,7 @@ describe.each(backends)('voice prompts in storage ($name)', (backend) => {
   }
 
   async function plan(planner: ReturnType<typeof createVoicePlanner>, alert: Alert, change: AlertEvent['change'] = 'opened'): Promise<Change[]> {
-    return opened.db.transaction(async (tx) => (await planner(tx, { alert, change, previousLevel: null, actor: 'rule-engine' })) ?? [])
+    return opened.db.transaction(async (tx) => appendChanges(tx, (await planner(tx, { alert, change, previousLevel: null, actor: 'rule-engine' })) ?? []))
   }
 
   const prompts = async (elderId: string) => (await listPrompts(opened.db, { tenantId, elderId, limit: 100, offset: 0 })).items
