@@ -33,6 +33,17 @@ export function isClosingWill(client: Client, packet: object): boolean {
   return client.closed && Reflect.get(client, 'will') === packet
 }
 
+/**
+ * Whether any filter the client is subscribed to now (`client.subscriptions`) passes `test`;
+ * undefined if aedes changed its shape. Per accepted message (listeners.ts): no array is built.
+ */
+export function someSubscription(client: Client, test: (filter: string) => boolean): boolean | undefined {
+  const subscriptions: unknown = Reflect.get(client, 'subscriptions')
+  if (typeof subscriptions !== 'object' || subscriptions === null) return undefined
+  for (const filter in subscriptions) if (test(filter)) return true
+  return false
+}
+
 /** Whether the client already holds a subscription to exactly this filter (MQTT 5 Retain Handling 1). */
 export function hasSubscription(client: Client, filter: string): boolean {
   const subscriptions: unknown = Reflect.get(client, 'subscriptions')

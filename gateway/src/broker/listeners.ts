@@ -1,5 +1,6 @@
 import type { Client, PublishPacket } from 'aedes'
 import matchesFilter from 'mqtt-match'
+import { someSubscription } from './aedes-internals'
 
 /**
  * Whether anyone can receive a device's message once the gateway has taken it (unrouted.ts).
@@ -12,11 +13,6 @@ import matchesFilter from 'mqtt-match'
  */
 export function mayHaveReceivers(client: Client | null, packet: PublishPacket): boolean {
   if (client === null || packet.retain) return true
-  const subscriptions: unknown = Reflect.get(client, 'subscriptions')
-  // aedes internals changed shape: route as usual rather than guess.
-  if (typeof subscriptions !== 'object' || subscriptions === null) return true
-  for (const filter in subscriptions) {
-    if (matchesFilter(filter, packet.topic)) return true
-  }
-  return false
+  // undefined: aedes internals changed shape — route as usual rather than guess.
+  return someSubscription(client, (filter) => matchesFilter(filter, packet.topic)) ?? true
 }
