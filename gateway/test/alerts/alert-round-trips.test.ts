@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Finding } from '../../../rules/src/index'
 import { alertChangeLogPlanner, composeAlertEffects } from '../../src/alerts/effects'
 import { applyFindings } from '../../src/alerts/finding-store'
@@ -8,7 +8,8 @@ import { createVoicePlanner } from '../../src/voice/planner'
 import { insertDevice } from '../../src/registry/device-store'
 import type { Db, Queryable } from '../../src/storage/db'
 import { readChanges } from '../../src/stream/change-log-store'
-import { backends, type OpenedBackend } from '../../../test/support/databases'
+import { useBackendDb } from '../../../test/support/backend-suite'
+import { backends } from '../../../test/support/databases'
 import { storeReadings } from '../../../test/support/store-readings'
 import { seedElder, seedStation, seedTenant } from '../notices/fixtures'
 
@@ -22,16 +23,11 @@ import { seedElder, seedStation, seedTenant } from '../notices/fixtures'
  * notice) are appended last, in one statement.
  */
 describe.each(backends)('the statements of an SOS alert on $name', (backend) => {
-  let opened: OpenedBackend
-  let db: Db
-  beforeAll(async () => {
-    opened = await backend.open()
-    db = opened.db
-  })
-  afterAll(() => opened.cleanup())
+  const database = useBackendDb(backend)
 
   /** The database with every statement inside transactions counted. */
   function counting(): { db: Db; statements: string[] } {
+    const db = database()
     const statements: string[] = []
     const wrapped: Db = {
       ...db,
@@ -49,6 +45,7 @@ describe.each(backends)('the statements of an SOS alert on $name', (backend) => 
   }
 
   it('opens the alert, queues the voice prompt and the police notice in 9 statements inside one transaction', async () => {
+    const db = database()
     const tenantId = await seedTenant(db)
     const stationId = await seedStation(db, tenantId, 'https://police.example.test/notices')
     const elderId = await seedElder(db, tenantId, { policeStationId: stationId })

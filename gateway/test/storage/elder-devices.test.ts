@@ -1,15 +1,15 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadNoticeContext } from '../../src/notices/notice-store'
 import { deleteDevice, insertDevice } from '../../src/registry/device-store'
 import { elderActivityHourly } from '../../src/storage/activity-queries'
-import type { Db } from '../../src/storage/db'
 import { listMigrations, migrate, migrationsDir } from '../../src/storage/migrate'
 import { lastPositions } from '../../src/storage/position-queries'
 import { queryReadings } from '../../src/storage/telemetry-queries'
-import { backends, type OpenedBackend } from '../../../test/support/databases'
+import { useBackendDb } from '../../../test/support/backend-suite'
+import { backends } from '../../../test/support/databases'
 import { storeReadings } from '../../../test/support/store-readings'
 import { seedElder, seedTenant } from '../notices/fixtures'
 
@@ -22,21 +22,16 @@ import { seedElder, seedTenant } from '../notices/fixtures'
  * readings: the elder page, the board's last positions, a notice's newest fix, the hourly view.
  */
 describe.each(backends)('an elder\'s readings through their devices on $name', (backend) => {
-  let opened: OpenedBackend
-  let db: Db
-  beforeAll(async () => {
-    opened = await backend.open()
-    db = opened.db
-  })
-  afterAll(() => opened.cleanup())
+  const database = useBackendDb(backend)
 
   const t0 = Date.UTC(2026, 2, 1, 8, 0)
   const minute = 60_000
 
   const store = (tenantId: string, elderId: string, deviceId: string, at: number, fix?: { lat: number; lon: number }, hr = 70) =>
-    storeReadings(db, [{ kind: 'watch', tenantId, elderId, deviceId, ts: at, hr, ...(fix ? { ...fix, acc: 12, src: 'gps' as const } : {}) }])
+    storeReadings(database(), [{ kind: 'watch', tenantId, elderId, deviceId, ts: at, hr, ...(fix ? { ...fix, acc: 12, src: 'gps' as const } : {}) }])
 
   it('keeps a device\'s readings with the elder it had, after the device id is registered for someone else', async () => {
+    const db = database()
     const tenantId = await seedTenant(db)
     const first = await seedElder(db, tenantId)
     const second = await seedElder(db, tenantId)
