@@ -1,7 +1,7 @@
 -- Issue 11, item 7 (durable ingest throughput): readings lose their (elder_id, time) index.
 -- Every reading paid for four B-tree insertions; measured on PostgreSQL 15 here, the elder one
 -- was about a fifth of the database's work per reading (21.5 → 17.3 µs/row for statements of
--- 380 rows; bench:ingest's PostgreSQL CPU per message 18–19 → 14–16 µs). What it served — one
+-- 380 rows; bench:ingest's PostgreSQL CPU per message 23–24 → 14–16 µs, same hour). What it served — one
 -- elder's readings (the elder page, the board's last positions, a notice's newest fix, the
 -- hourly view on plain PostgreSQL) — now goes through the elder's devices: the unique
 -- (device_id, time) index that every reading needs anyway, one probe per device.
