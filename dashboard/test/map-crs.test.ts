@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { inlandChina } from '../../test/support/china-positions'
 import { roundCoord, toMapDatum, toWgs84 } from '../src/map/crs'
 import { shapeKey } from '../src/map/venue-shape'
 import { bodyOf, EMPTY_DRAFT, shapeOfDraft, withShape } from '../src/pages/venue-draft'
@@ -12,7 +13,6 @@ import { bodyOf, EMPTY_DRAFT, shapeOfDraft, withShape } from '../src/pages/venue
 const shanghai = { lat: 31.2304, lon: 121.4737 }
 const metres = (a: { lat: number; lon: number }, b: { lat: number; lon: number }) =>
   Math.hypot((a.lat - b.lat) * 111_320, (a.lon - b.lon) * 111_320 * Math.cos((a.lat * Math.PI) / 180))
-const inChina = fc.record({ lat: fc.double({ min: 22, max: 40, noNaN: true }), lon: fc.double({ min: 100, max: 120, noNaN: true }) })
 
 describe('base map datums', () => {
   it('leaves positions alone on a WGS-84 base map (OpenStreetMap, Tianditu)', () => {
@@ -33,7 +33,7 @@ describe('base map datums', () => {
 
   it('brings a position drawn on the base map back to WGS-84 within centimetres', () => {
     fc.assert(
-      fc.property(inChina, fc.constantFrom('gcj02' as const, 'bd09' as const), (p, crs) => {
+      fc.property(inlandChina, fc.constantFrom('gcj02' as const, 'bd09' as const), (p, crs) => {
         expect(metres(toWgs84(crs, toMapDatum(crs, p)), p)).toBeLessThan(0.5)
       }),
     )

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { inMainlandChina } from '../../../contract/china-region'
+import { inlandChina } from '../../../test/support/china-positions'
 import { crsSchema, fromWgs84, polygonFromWgs84, polygonToWgs84, toWgs84, type Crs } from '../../src/geo/crs'
 
 /** Metres between two nearby positions (equirectangular: exact enough below a few km). */
@@ -86,8 +87,7 @@ describe('coordinate systems (geo/crs.ts)', () => {
     expect(metres(fromWgs84(place.lat, place.lon, 'gcj02'), place)).toBeGreaterThan(50)
   })
 
-  // Well inside the mainland, away from the region's coarse edges.
-  const chinese = fc.record({ lat: fc.double({ min: 22, max: 41, noNaN: true }), lon: fc.double({ min: 100, max: 120, noNaN: true }) })
+  const chinese = inlandChina
   const mapCrs = fc.constantFrom<Crs>('gcj02', 'bd09')
 
   // Both ways: a GPS fix shown on a map and back; a map pick stored and shown again.
