@@ -1,6 +1,7 @@
 import type { Queryable } from '../storage/db'
 import type { Alert } from './alert-model'
-import type { Change, ChangeDraft } from '../stream/change-log-store'
+import { appendChanges, type Change, type ChangeDraft } from '../stream/change-log-store'
+import type { DeferredWrite } from '../storage/deferred-write'
 import type { RiskLevel } from '../../../contract/levels'
 
 /**
@@ -23,15 +24,25 @@ export interface AlertEvent {
 }
 
 /**
- * Writes effect rows inside the alert's transaction; returns the change-log entries they make,
- * which the transaction appends last, all in one statement (alert-transaction.ts), and the live
- * stream pushes after commit.
+ * What a planner plans for one alert change: the change-log entries its rows make and the rows
+ * themselves, as writes the transaction runs with those entries in its last statement
+ * (alert-transaction.ts; storage/deferred-write.ts), after the live stream's push.
  */
-export type EffectPlanner = (tx: Queryable, event: AlertEvent) => Promise<ChangeDraft[] | void>
+export interface PlannedEffects {
+  changes: ChangeDraft[]
+  writes: DeferredWrite[]
+}
+
+/**
+ * Plans effect rows inside the alert's transaction. It may read (and lock) what it needs there;
+ * it writes by returning writes, which run at the end with everyone's change-log entries. A
+ * planner that returns only entries may return them as an array.
+ */
+export type EffectPlanner = (tx: Queryable, event: AlertEvent) => Promise<PlannedEffects | ChangeDraft[] | void>
 
 export interface AlertEffects {
-  /** Called inside the transaction of every alert change: the entries to append for it. */
-  plan(tx: Queryable, event: AlertEvent): Promise<ChangeDraft[]>
+  /** Called inside the transaction of every alert change: the entries and rows to write for it. */
+  plan(tx: Queryable, event: AlertEvent): Promise<PlannedEffects>
   /** Called once the transaction committed: wake the dispatchers and the live stream. */
   afterCommit(changes: readonly Change[]): void
 }
@@ -42,15 +53,27 @@ export interface AlertEffectsParts {
   wake: Array<(changes: readonly Change[]) => void>
 }
 
+/** A planner's result in one shape. */
+export function plannedEffects(result: PlannedEffects | ChangeDraft[] | void): PlannedEffects {
+  if (!result) return { changes: [], writes: [] }
+  return Array.isArray(result) ? { changes: result, writes: [] } : result
+}
+
+/** Writes what was planned: the rows and the change-log entries, in one statement (appendChanges). */
+export function writePlanned(tx: Queryable, planned: PlannedEffects): Promise<Change[]> {
+  return planned.changes.length === 0 && planned.writes.length === 0 ? Promise.resolve([]) : appendChanges(tx, planned.changes, planned.writes)
+}
+
 export function composeAlertEffects(parts: AlertEffectsParts): AlertEffects {
   return {
     async plan(tx, event) {
-      const changes: ChangeDraft[] = []
+      const planned: PlannedEffects = { changes: [], writes: [] }
       for (const planner of parts.planners) {
-        const appended = await planner(tx, event)
-        if (appended) changes.push(...appended)
+        const { changes, writes } = plannedEffects(await planner(tx, event))
+        planned.changes.push(...changes)
+        planned.writes.push(...writes)
       }
-      return changes
+      return planned
     },
     afterCommit(changes) {
       for (const wake of parts.wake) wake(changes)
@@ -59,7 +82,7 @@ export function composeAlertEffects(parts: AlertEffectsParts): AlertEffects {
 }
 
 /** No effects (tests of the alert store alone, backtests). */
-export const noAlertEffects: AlertEffects = { plan: async () => [], afterCommit: () => {} }
+export const noAlertEffects: AlertEffects = { plan: async () => ({ changes: [], writes: [] }), afterCommit: () => {} }
 
 /** The alert itself on the live stream: every change of an alert is a change-log entry. */
 export const alertChangeLogPlanner: EffectPlanner = async (_tx, event) => {

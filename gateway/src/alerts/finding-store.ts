@@ -4,6 +4,7 @@ import type { Db, Queryable } from '../storage/db'
 import { toAlert, type Alert, type AlertChange, type AlertRow } from './alert-model'
 import { inAlertTransaction, type RecordAlertEvent } from './alert-transaction'
 import type { AlertEffects } from './effects'
+import { alertElderJsonSql, primeAlertElder } from './alert-elder-store'
 import { HISTORY_COLUMNS, historyParams, historyValuesSql, insertHistory } from './history-store'
 import { levelRank } from '../../../contract/levels'
 import { upsertCandidate } from '../candidates/candidate-store'
@@ -50,16 +51,17 @@ export async function applyFindings(
         changes.push(refreshed)
         continue
       }
-      const fresh = await tx.query(
-        'INSERT INTO applied_findings (tenant_id, dedup_key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING dedup_key',
-        [finding.tenantId, finding.dedupKey],
-      )
-      if (fresh.length === 0) continue
       if (finding.elderId === null) {
-        await upsertCandidate(tx, finding)
+        const fresh = await tx.query(
+          'INSERT INTO applied_findings (tenant_id, dedup_key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING dedup_key',
+          [finding.tenantId, finding.dedupKey],
+        )
+        if (fresh.length > 0) await upsertCandidate(tx, finding)
         continue
       }
-      const outcome = await applyToAlert(tx, finding, finding.elderId, cooldownMs)
+      const rows = await claimFinding(tx, finding, finding.elderId)
+      if (rows === null) continue
+      const outcome = await applyToAlert(tx, finding, finding.elderId, cooldownMs, rows)
       const alertId = outcome.kind === 'changed' ? outcome.change.alert.id : outcome.alertId
       if (outcome.kind === 'suppressed' || outcome.linked !== true) await linkFinding(tx, finding, alertId)
       if (outcome.kind === 'suppressed') continue
@@ -79,19 +81,41 @@ const linkFinding = (tx: Queryable, finding: Finding, alertId: string) =>
 
 /**
  * Every statement here is a round trip between an SOS and its voice prompt (bench:latency), so
- * the open alert and the last resolved one are read (and locked) together, and a new alert is
- * written with its history row and its applied_findings link in one statement.
+ * one statement records the finding as applied and reads (and locks) the elder's open alert of
+ * the rule and the last resolved one; a new alert is written with its history row and its
+ * applied_findings link in one statement.
+ *
+ * claimFinding: null when the finding was applied before (a replay), else the locked alerts
+ * (none, the open one, the last resolved one). The alerts are locked in a CTE and returned from
+ * it, so after waiting on a lock they are the rows as the other transaction left them. A finding
+ * that may prompt the elder or notify (yellow and up) also brings the elder as the effects'
+ * planners read it (alert-elder-store.ts): one round trip instead of two. Locks are taken in
+ * the order every alert transaction takes them, alerts before the elder (the CASE asks for the
+ * elder only once `locked` has run), so two transactions cannot deadlock on the pair.
  */
-async function applyToAlert(tx: Queryable, finding: Finding, elderId: string, cooldownMs: number): Promise<Outcome> {
-  const at = new Date(finding.ts)
-  const rows = await tx.query<AlertRow>(
-    `SELECT * FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3
-       AND (status <> 'resolved' OR id = (
-         SELECT id FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3 AND status = 'resolved'
-         ORDER BY resolved_at DESC LIMIT 1))
-     FOR UPDATE`,
-    [finding.tenantId, elderId, finding.rule],
+async function claimFinding(tx: Queryable, finding: Finding, elderId: string): Promise<AlertRow[] | null> {
+  const withElder = levelRank(finding.level) >= levelRank('yellow')
+  const rows = await tx.query<Partial<AlertRow> & { fresh: number; alert_elder?: unknown }>(
+    `WITH fresh AS (
+       INSERT INTO applied_findings (tenant_id, dedup_key) VALUES ($1, $4) ON CONFLICT DO NOTHING RETURNING dedup_key),
+     locked AS (
+       SELECT * FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3
+         AND (status <> 'resolved' OR id = (
+           SELECT id FROM alerts WHERE tenant_id = $1 AND elder_id = $2 AND rule = $3 AND status = 'resolved'
+           ORDER BY resolved_at DESC LIMIT 1))
+       FOR UPDATE)
+     SELECT l.*, f.fresh${withElder ? `, CASE WHEN (SELECT count(*) FROM locked) >= 0 THEN ${alertElderJsonSql('$1', '$2')} END AS alert_elder` : ''}
+     FROM (SELECT count(*)::int AS fresh FROM fresh) f LEFT JOIN locked l ON true`,
+    [finding.tenantId, elderId, finding.rule, finding.dedupKey],
   )
+  const first = rows[0]
+  if (first === undefined || first.fresh === 0) return null
+  if (withElder) primeAlertElder(tx, finding.tenantId, elderId, first.alert_elder)
+  return rows.flatMap(({ fresh: _fresh, alert_elder: _elder, ...row }) => (row.id == null ? [] : [row as AlertRow]))
+}
+
+async function applyToAlert(tx: Queryable, finding: Finding, elderId: string, cooldownMs: number, rows: readonly AlertRow[]): Promise<Outcome> {
+  const at = new Date(finding.ts)
   const current = rows.find((r) => r.status !== 'resolved')
   if (current) return repeat(tx, current, finding, at)
   const last = rows.find((r) => r.status === 'resolved')

@@ -1,9 +1,10 @@
 import type { RiskLevel } from '../../../contract/levels'
 import { DEFAULT_NOTICE_LANGUAGE, type Contact, type NoticeLanguage, type Page, type PageRequest } from '../registry/types'
 import type { Queryable } from '../storage/db'
+import { insertRowsWrite, type DeferredWrite } from '../storage/deferred-write'
 import type { NoticeAudience, NoticeFormat } from './notice-content'
 import type { FixCandidate } from './notice-location'
-import { newestFixLateral } from '../storage/position-queries'
+import { readAlertElder } from '../alerts/alert-elder-store'
 
 /**
  * Notices (storage layer): what the planner reads and writes inside an alert's transaction,
@@ -98,47 +99,9 @@ export interface NoticeContext {
   storedFix: FixCandidate | null
 }
 
-export async function loadNoticeContext(tx: Queryable, tenantId: string, elderId: string): Promise<NoticeContext | null> {
-  // The newest stored watch fix comes in the same statement (the camera has no position): one
-  // round trip less between an SOS and its voice prompt.
-  const elders = await tx.query<{
-    name: string
-    address: string | null
-    phone: string | null
-    home_lat: number
-    home_lon: number
-    home_radius_m: number
-    contacts: Contact[]
-    station_id: string | null
-    station_name: string | null
-    webhook_url: string | null
-    format: NoticeFormat | null
-    station_language: NoticeLanguage | null
-    fix_time: Date | null
-    fix_lat: number | null
-    fix_lon: number | null
-    fix_acc: number | null
-  }>(
-    `SELECT e.name, e.address, e.phone, e.home_lat, e.home_lon, e.home_radius_m, e.contacts,
-            s.id AS station_id, s.name AS station_name, s.webhook_url, s.format, s.language AS station_language,
-            f.time AS fix_time, f.lat AS fix_lat, f.lon AS fix_lon, f.acc AS fix_acc
-     FROM elders e LEFT JOIN police_stations s ON s.id = e.police_station_id AND s.tenant_id = e.tenant_id
-     LEFT JOIN LATERAL ${newestFixLateral('$1', '$2')} f ON true
-     WHERE e.tenant_id = $1 AND e.id = $2`,
-    [tenantId, elderId],
-  )
-  const e = elders[0]
-  if (!e) return null
-  const storedFix: FixCandidate | null =
-    e.fix_time !== null && e.fix_lat !== null && e.fix_lon !== null ? { lat: e.fix_lat, lon: e.fix_lon, ts: e.fix_time.getTime(), acc: e.fix_acc } : null
-  return {
-    elder: { name: e.name, address: e.address, phone: e.phone, home: { lat: e.home_lat, lon: e.home_lon, radiusM: e.home_radius_m }, contacts: e.contacts },
-    station:
-      e.station_id && e.station_name && e.webhook_url && e.format
-        ? { id: e.station_id, name: e.station_name, webhookUrl: e.webhook_url, format: e.format, language: e.station_language ?? DEFAULT_NOTICE_LANGUAGE }
-        : null,
-    storedFix,
-  }
+/** The notice context of an elder, read on its own (the planner reads it with the rest, alertElder). */
+export async function loadNoticeContext(q: Queryable, tenantId: string, elderId: string): Promise<NoticeContext | null> {
+  return (await readAlertElder(q, tenantId, elderId))?.notice ?? null
 }
 
 /** A notice as the planner writes it: the addressing fields of Notice, plus what is sent. */
@@ -153,31 +116,42 @@ export type NewNotice = Pick<
   failedReason?: string | undefined
 }
 
-export async function insertNotice(tx: Queryable, n: NewNotice): Promise<Notice> {
-  const rows = await tx.query<NoticeRow>(
-    `INSERT INTO notices (id, tenant_id, alert_id, elder_id, audience, police_station_id, contact_index, target_url, format, level,
-                          body, content_type, status, next_attempt_at, deadline_at, last_error, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $14) RETURNING *`,
-    [
-      n.id,
-      n.tenantId,
-      n.alertId,
-      n.elderId,
-      n.audience,
-      n.policeStationId,
-      n.contactIndex,
-      n.targetUrl,
-      n.format,
-      n.level,
-      n.body,
-      n.contentType,
-      n.failedReason === undefined ? 'pending' : 'failed',
-      n.createdAt,
-      n.deadlineAt,
-      n.failedReason ?? null,
-    ],
+const INSERT_COLUMNS = `id, tenant_id, alert_id, elder_id, audience, police_station_id, contact_index, target_url, format, level,
+  body, content_type, status, next_attempt_at, deadline_at, last_error, created_at`
+
+/** The status a new notice starts in: failed at once when it cannot be sent at all. */
+const statusOf = (n: NewNotice): NoticeStatus => (n.failedReason === undefined ? 'pending' : 'failed')
+
+/**
+ * New notices as one deferred multi-row INSERT (the alert transaction's last statement runs it):
+ * due at once (next_attempt_at = created_at).
+ */
+export function insertNoticesWrite(notices: readonly NewNotice[]): DeferredWrite {
+  return insertRowsWrite(
+    'notices',
+    INSERT_COLUMNS,
+    notices.map((n) => [
+      n.id, n.tenantId, n.alertId, n.elderId, n.audience, n.policeStationId, n.contactIndex, n.targetUrl, n.format, n.level,
+      n.body, n.contentType, statusOf(n), n.createdAt, n.deadlineAt, n.failedReason ?? null, n.createdAt,
+    ]),
   )
-  return toNotice(rows[0] as NoticeRow)
+}
+
+/** The notice a NewNotice becomes once inserted: no attempt yet, no receipt (the table's defaults). */
+export function insertedNotice(n: NewNotice): Notice {
+  const { body: _body, createdAt, deadlineAt, failedReason, ...addressing } = n
+  return {
+    ...addressing,
+    status: statusOf(n),
+    attempts: 0,
+    nextAttemptAt: createdAt.toISOString(),
+    deadlineAt: deadlineAt.toISOString(),
+    lastError: failedReason ?? null,
+    lastStatus: null,
+    createdAt: createdAt.toISOString(),
+    deliveredAt: null,
+    receipt: null,
+  }
 }
 
 export interface NoticeFilter {

@@ -10,7 +10,8 @@ import { renderCap, validateCap } from './cap'
 import { CONTENT_TYPES, composeNotice, receiptUrlFor, renderJsonNotice, type NoticeAudience, type NoticeContent, type NoticeDraft, type NoticeFormat } from './notice-content'
 import { evidenceFix, newestFix, placeOf, venueContaining, type NoticePlace } from './notice-location'
 import { venuesAround } from './notice-place-store'
-import { insertNotice, loadNoticeContext, type NoticeContext } from './notice-store'
+import { alertElder } from '../alerts/alert-elder-store'
+import { insertedNotice, insertNoticesWrite, type NewNotice, type NoticeContext } from './notice-store'
 
 /**
  * Plans police and family notices inside the alert's transaction (the outbox: DESIGN §5
@@ -67,12 +68,13 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
     const called = noticesCalledFor(event)
     if (!called.police && !called.family) return []
     const { alert } = event
-    const context = await loadNoticeContext(tx, alert.tenantId, alert.elderId)
+    const context = (await alertElder(tx, alert.tenantId, alert.elderId))?.notice ?? null
     if (context === null) {
       opts.logger?.error({ alertId: alert.id, elderId: alert.elderId }, 'notices not planned: elder not found')
       return []
     }
     const createdAt = new Date(clock())
+    const rows: NewNotice[] = []
     const place = await placeNow(tx, alert.tenantId, alert.elderId, alert.evidence, context, opts.latestFix)
     const draft = (audience: NoticeAudience): NoticeDraft => {
       const noticeId = randomUUID()
@@ -102,7 +104,7 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
         const problems = validateCap(body)
         if (problems.length > 0) reason ??= `CAP 1.2 validation failed: ${problems.join('; ')}`
       }
-      const notice = await insertNotice(tx, {
+      const row: NewNotice = {
         id: content.noticeId,
         tenantId: alert.tenantId,
         alertId: alert.id,
@@ -118,7 +120,10 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
         createdAt,
         deadlineAt: new Date(createdAt.getTime() + maxAgeMs),
         failedReason: reason,
-      })
+      }
+      // Written with the transaction's last statement (alert-transaction.ts): the row is known here.
+      rows.push(row)
+      const notice = insertedNotice(row)
       if (reason !== undefined) {
         opts.logger?.error({ noticeId: notice.id, alertId: alert.id, audience: notice.audience, reason }, 'notice cannot be sent')
       }
@@ -135,7 +140,7 @@ export function createNoticePlanner(opts: NoticePlannerOptions = {}): EffectPlan
         changes.push(await store(content, target, contact.secret ? undefined : 'contact has a webhook but no secret to sign it'))
       }
     }
-    return changes
+    return { changes, writes: rows.length === 0 ? [] : [insertNoticesWrite(rows)] }
   }
 }
 

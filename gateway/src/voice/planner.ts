@@ -3,12 +3,15 @@ import type { AlertEvent, EffectPlanner } from '../alerts/effects'
 import { levelRank } from '../../../contract/levels'
 import { voiceChangeDrafts } from './changes'
 import { voicePromptText } from './templates'
-import { countAlertOccasions, insertPrompt, lockElderForPrompts, type VoiceTransition } from './voice-store'
+import { alertElder } from '../alerts/alert-elder-store'
+import type { Queryable } from '../storage/db'
+import { countAlertOccasions, insertedPrompt, insertPromptsWrite, type NewVoicePrompt, type VoiceTransition } from './voice-store'
 
 /**
  * DESIGN §5 "levels and actions": from yellow up, an alert speaks to the elder through their
  * own devices. Runs inside the alert change's transaction (effects.ts, the outbox): the rows
- * it writes commit or roll back with the alert, and the dispatcher sends them after commit.
+ * it plans are written at the transaction's end and commit or roll back with the alert, and
+ * the dispatcher sends them after commit.
  */
 export interface VoicePlannerOptions {
   /** How long a prompt may wait for its device (offline, not yet subscribed) before it is stale. */
@@ -34,41 +37,48 @@ export function createVoicePlanner(opts: VoicePlannerOptions = {}): EffectPlanne
   const clock = opts.clock ?? Date.now
   const ruleClock = opts.ruleClock ?? (() => clock())
 
+  /** Occasions planned in a transaction and not yet written (deferred): the count must see them. */
+  const plannedOccasions = new WeakMap<Queryable, Map<string, number>>()
+
   return async (tx, event) => {
     const { alert } = event
     if (!PROMPTING_CHANGES.has(event.change) || levelRank(alert.level) < levelRank('yellow')) return []
-    const elder = await lockElderForPrompts(tx, alert.tenantId, alert.elderId)
+    const elder = await alertElder(tx, alert.tenantId, alert.elderId)
     if (elder === null) return []
     const { deviceIds } = elder
     if (deviceIds.length === 0) return []
 
     const now = ruleClock(alert.tenantId)
+    let planned = plannedOccasions.get(tx)
+    if (planned === undefined) plannedOccasions.set(tx, (planned = new Map()))
+    const elderKey = `${alert.tenantId}/${alert.elderId}`
+    const earlier = planned.get(elderKey) ?? 0
     // DESIGN §5: red is never kept quiet by the limit — an SOS, a fall, an escalation to red
     // speaks however many prompts the hour has had. It still counts against the limit.
-    const status = alert.level !== 'red' && (await countAlertOccasions(tx, alert.tenantId, alert.elderId, new Date(now - HOUR_MS))) >= maxPerHour ? 'suppressed' : 'queued'
+    const status =
+      alert.level !== 'red' && earlier + (await countAlertOccasions(tx, alert.tenantId, alert.elderId, new Date(now - HOUR_MS))) >= maxPerHour ? 'suppressed' : 'queued'
+    if (status === 'queued') planned.set(elderKey, earlier + 1)
     const { text, lang } = voicePromptText(alert.rule, alert.level, elder.language, alert.evidence)
     const occasionId = randomUUID()
-    const transitions: VoiceTransition[] = []
-    for (const deviceId of deviceIds) {
-      const prompt = await insertPrompt(tx, {
-        id: randomUUID(),
-        tenantId: alert.tenantId,
-        elderId: alert.elderId,
-        deviceId,
-        alertId: alert.id,
-        occasionId,
-        origin: 'alert',
-        requestedBy: null,
-        text,
-        lang,
-        priority: alert.level === 'red' ? 'high' : 'normal',
-        status,
-        expiresAt: new Date(now + ttlMs),
-        createdAt: new Date(clock()),
-        ruleAt: new Date(now),
-      })
-      transitions.push({ prompt, previousStatus: null })
-    }
-    return voiceChangeDrafts(transitions)
+    const prompts: NewVoicePrompt[] = deviceIds.map((deviceId) => ({
+      id: randomUUID(),
+      tenantId: alert.tenantId,
+      elderId: alert.elderId,
+      deviceId,
+      alertId: alert.id,
+      occasionId,
+      origin: 'alert',
+      requestedBy: null,
+      text,
+      lang,
+      priority: alert.level === 'red' ? 'high' : 'normal',
+      status,
+      expiresAt: new Date(now + ttlMs),
+      createdAt: new Date(clock()),
+      ruleAt: new Date(now),
+    }))
+    // Written with the transaction's last statement (alert-transaction.ts): the rows are known here.
+    const transitions: VoiceTransition[] = prompts.map((p) => ({ prompt: insertedPrompt(p), previousStatus: null }))
+    return { changes: voiceChangeDrafts(transitions), writes: [insertPromptsWrite(prompts)] }
   }
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../storage/db'
+import { insertRowsWrite, type DeferredWrite } from '../storage/deferred-write'
 import { ackableFrom, PENDING_STATUSES, type VoiceAckStatus, type VoicePromptStatus } from './status'
 
 /**
@@ -81,24 +82,6 @@ const COLUMNS = `id, tenant_id, elder_id, device_id, alert_id, origin, requested
   expires_at, created_at, sent_at, send_count, acked_at, updated_at`
 const V_COLUMNS = COLUMNS.replace(/(\w+)/g, 'v.$1')
 
-/**
- * The elder's language and device ids (watch first), locking the elder row (FOR NO KEY UPDATE,
- * which foreign-key checks do not wait on) so two transactions planning prompts for one elder
- * count the rate limit one after the other. null: no such elder in the tenant.
- */
-export async function lockElderForPrompts(tx: Queryable, tenantId: string, elderId: string): Promise<{ language: string; deviceIds: string[] } | null> {
-  // The elder's devices come along in the same statement: one round trip less between an SOS
-  // and its voice prompt (bench:latency).
-  const rows = await tx.query<{ language: string; device_ids: string[] }>(
-    `SELECT e.language,
-            ARRAY(SELECT d.id FROM devices d WHERE d.tenant_id = e.tenant_id AND d.elder_id = e.id ORDER BY d.kind DESC, d.id) AS device_ids
-     FROM elders e WHERE e.tenant_id = $1 AND e.id = $2 FOR NO KEY UPDATE OF e`,
-    [tenantId, elderId],
-  )
-  const row = rows[0]
-  return row ? { language: row.language, deviceIds: row.device_ids } : null
-}
-
 /** The device's elder and that elder's language (operator prompts); null: no such device. */
 export async function deviceForPrompt(q: Queryable, tenantId: string, deviceId: string): Promise<{ elderId: string; language: string } | null> {
   const rows = await q.query<{ elder_id: string; language: string }>(
@@ -140,14 +123,39 @@ export interface NewVoicePrompt {
   ruleAt: Date
 }
 
+const INSERT_COLUMNS = `id, tenant_id, elder_id, device_id, alert_id, occasion_id, origin, requested_by, text, lang, priority,
+       status, expires_at, created_at, updated_at, rule_at`
+
+/** One row's values in INSERT_COLUMNS order (updated_at = created_at). */
+const insertValues = (p: NewVoicePrompt): unknown[] =>
+  [p.id, p.tenantId, p.elderId, p.deviceId, p.alertId, p.occasionId, p.origin, p.requestedBy, p.text, p.lang, p.priority, p.status, p.expiresAt, p.createdAt, p.createdAt, p.ruleAt]
+
 export async function insertPrompt(tx: Queryable, p: NewVoicePrompt): Promise<VoicePrompt> {
+  const values = insertValues(p)
   const rows = await tx.query<PromptRow>(
-    `INSERT INTO voice_prompts (id, tenant_id, elder_id, device_id, alert_id, occasion_id, origin, requested_by, text, lang, priority,
-       status, expires_at, created_at, updated_at, rule_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING ${COLUMNS}`,
-    [p.id, p.tenantId, p.elderId, p.deviceId, p.alertId, p.occasionId, p.origin, p.requestedBy, p.text, p.lang, p.priority, p.status, p.expiresAt, p.createdAt, p.ruleAt],
+    `INSERT INTO voice_prompts (${INSERT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${COLUMNS}`,
+    values,
   )
   return toPrompt(rows[0] as PromptRow)
+}
+
+/** New prompts as one deferred multi-row INSERT (the alert transaction's last statement runs it). */
+export function insertPromptsWrite(prompts: readonly NewVoicePrompt[]): DeferredWrite {
+  return insertRowsWrite('voice_prompts', INSERT_COLUMNS, prompts.map(insertValues))
+}
+
+/** The prompt a NewVoicePrompt becomes once inserted: not yet sent, no ack (the table's defaults). */
+export function insertedPrompt(p: NewVoicePrompt): VoicePrompt {
+  const { occasionId: _occasion, ruleAt: _ruleAt, expiresAt, createdAt, ...fields } = p
+  return {
+    ...fields,
+    expiresAt: expiresAt.toISOString(),
+    createdAt: createdAt.toISOString(),
+    sentAt: null,
+    sendCount: 0,
+    ackedAt: null,
+    updatedAt: createdAt.toISOString(),
+  }
 }
 
 /**

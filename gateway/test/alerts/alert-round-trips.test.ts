@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import type { Finding } from '../../../rules/src/index'
 import { alertChangeLogPlanner, composeAlertEffects } from '../../src/alerts/effects'
 import { applyFindings } from '../../src/alerts/finding-store'
-import { listNotices } from '../../src/notices/notice-store'
+import { getNoticeWithBody, listNotices } from '../../src/notices/notice-store'
 import { createNoticePlanner } from '../../src/notices/planner'
 import { createVoicePlanner } from '../../src/voice/planner'
+import { listPrompts } from '../../src/voice/voice-store'
 import { insertDevice } from '../../src/registry/device-store'
 import type { Db, Queryable } from '../../src/storage/db'
 import { readChanges } from '../../src/stream/change-log-store'
@@ -18,9 +19,10 @@ import { seedElder, seedStation, seedTenant } from '../notices/fixtures'
  * history, the voice prompt, the police notice and their live-stream entries. Every statement
  * of it is a round trip between the watch's SOS and the voice prompt at the watch (DESIGN §5,
  * bench:latency), and under load each round trip waits for a CPU on both sides — so the count
- * is part of the contract: 19 statements became 9 (plus BEGIN and COMMIT), and a change that
- * adds one should be a decision, not an accident. The change-log entries (alert, voice prompt,
- * notice) are appended last, in one statement.
+ * is part of the contract: 19 statements became 4 (plus BEGIN and COMMIT), and a change that
+ * adds one should be a decision, not an accident. The effects' rows (voice prompts, notices)
+ * and the change-log entries go in last, in one statement, however many devices and family
+ * contacts the elder has.
  */
 describe.each(backends)('the statements of an SOS alert on $name', (backend) => {
   const database = useBackendDb(backend)
@@ -44,15 +46,22 @@ describe.each(backends)('the statements of an SOS alert on $name', (backend) => 
     return { db: wrapped, statements }
   }
 
-  it('opens the alert, queues the voice prompt and the police notice in 9 statements inside one transaction', async () => {
+  it('opens the alert, queues the voice prompts, the police and family notices in 4 statements inside one transaction', async () => {
     const db = database()
     const tenantId = await seedTenant(db)
     const stationId = await seedStation(db, tenantId, 'https://police.example.test/notices')
-    const elderId = await seedElder(db, tenantId, { policeStationId: stationId })
+    const contacts = [
+      { name: '李明', relation: '儿子', webhookUrl: 'https://family.example.test/li', secret: 'family-secret-1' },
+      { name: 'Anna Li', relation: 'daughter', webhookUrl: 'https://family.example.test/anna', secret: 'family-secret-2', language: 'en' as const },
+    ]
+    const elderId = await seedElder(db, tenantId, { policeStationId: stationId, contacts })
     const watchId = `watch-${elderId.slice(0, 8)}`
+    const cameraId = `camera-${elderId.slice(0, 8)}`
     await insertDevice(db, tenantId, { id: watchId, elderId, kind: 'watch', secretHash: 'sha256$x$y' })
-    // A stored fix: the notice carries it (read in the same statement as the elder) and looks
-    // up the venues around it (the 9th statement).
+    await insertDevice(db, tenantId, { id: cameraId, elderId, kind: 'camera', secretHash: 'sha256$x$y' })
+    // A stored fix: the notice carries it (read with the elder, the voice prompts' language and
+    // devices, in the statement that claims the finding) and looks up the venues around it (the
+    // 3rd statement, which runs only with a fix).
     await storeReadings(db, [{ kind: 'watch', tenantId, elderId, deviceId: watchId, ts: Date.UTC(2026, 2, 1, 8, 59), lat: 31.2304, lon: 121.4737, acc: 15, src: 'gps' }])
     const effects = composeAlertEffects({ planners: [alertChangeLogPlanner, createVoicePlanner(), createNoticePlanner()], wake: [] })
     const finding: Finding = {
@@ -70,20 +79,42 @@ describe.each(backends)('the statements of an SOS alert on $name', (backend) => 
     const [change] = await applyFindings(counted, [finding], effects)
 
     expect(change?.change).toBe('opened')
-    expect(statements, statements.join('\n')).toHaveLength(9)
+    expect(statements, statements.join('\n')).toHaveLength(4)
     const alertId = change!.alert.id
     // What the statements wrote: history, the link of the finding, the prompt, the notice, the stream.
     const history = await db.query<{ action: string }>('SELECT action FROM alert_history WHERE alert_id = $1', [alertId])
     expect(history.map((h) => h.action)).toEqual(['opened'])
     const link = await db.query<{ alert_id: string }>('SELECT alert_id FROM applied_findings WHERE tenant_id = $1 AND dedup_key = $2', [tenantId, finding.dedupKey])
     expect(link[0]?.alert_id).toBe(alertId)
-    const prompts = await db.query<{ device_id: string; status: string }>('SELECT device_id, status FROM voice_prompts WHERE alert_id = $1', [alertId])
-    expect(prompts).toEqual([{ device_id: watchId, status: 'queued' }])
-    const notices = await listNotices(db, { tenantId, alertId, audience: 'police' }, { limit: 10, offset: 0 })
-    expect(notices.items).toHaveLength(1)
+    const prompts = await db.query<{ device_id: string; status: string }>('SELECT device_id, status FROM voice_prompts WHERE alert_id = $1 ORDER BY device_id', [alertId])
+    expect(prompts).toEqual([
+      { device_id: cameraId, status: 'queued' },
+      { device_id: watchId, status: 'queued' },
+    ])
+    const notices = await listNotices(db, { tenantId, alertId }, { limit: 10, offset: 0 })
+    expect(notices.items.map((n) => [n.audience, n.targetUrl, n.status]).sort()).toEqual([
+      ['family', contacts[1]!.webhookUrl, 'pending'],
+      ['family', contacts[0]!.webhookUrl, 'pending'],
+      ['police', 'https://police.example.test/notices', 'pending'],
+    ])
+    // The police notice places the elder at the stored fix the claim brought along.
+    const police = notices.items.find((n) => n.audience === 'police')!
+    expect((await getNoticeWithBody(db, tenantId, police.id))?.body).toContain('31.2304')
+    // The stream's entries carry the rows as the database holds them (built before the write).
     const changes = await readChanges(db, tenantId, 0, 10)
-    expect(changes.map((c) => c.topic)).toEqual(['alert', 'voice', 'notice'])
-    expect(changes.map((c) => c.seq)).toEqual([1, 2, 3])
+    expect(changes.map((c) => c.topic)).toEqual(['alert', 'voice', 'voice', 'notice', 'notice', 'notice'])
+    expect(changes.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5, 6])
+    const stored = new Map(notices.items.map((n) => [n.id, n]))
+    for (const c of changes.filter((x) => x.topic === 'notice')) {
+      const notice = (c.payload as { notice: { id: string } }).notice
+      expect(notice).toEqual(stored.get(notice.id))
+    }
+    const storedPrompts = await listPrompts(db, { tenantId, elderId, limit: 10, offset: 0 })
+    for (const c of changes.filter((x) => x.topic === 'voice')) {
+      const prompt = (c.payload as { prompt: { id: string } }).prompt
+      const { tenantId: _t, ...view } = storedPrompts.items.find((p) => p.id === prompt.id)!
+      expect(prompt).toEqual(view)
+    }
 
     // The same finding again (a replay after a crash) writes nothing beyond its dedup check.
     const again = counting()

@@ -71,7 +71,7 @@ export function recordingEffects(opts: { failOn?: AlertEvent['change']; onCommit
         await appendChange(tx, draft.tenantId, draft.topic, draft.entityId, draft.payload)
         throw new Error(`planner refused ${event.change}`)
       }
-      return [draft]
+      return { changes: [draft], writes: [] }
     },
     afterCommit(changes) {
       committed.push([...changes])

@@ -10,7 +10,7 @@ import { insertVenue } from '../../src/registry/venue-store'
 import type { Db } from '../../src/storage/db'
 import { CONTACT_SECRET, HOME, STATION_SECRET, event, openAlert, seedElder, seedTenant } from './fixtures'
 import { storeReadings } from '../../../test/support/store-readings'
-import { appendChanges } from '../../src/stream/change-log-store'
+import { plannedEffects, writePlanned } from '../../src/alerts/effects'
 
 /**
  * Notices in the recipient's language with local times (DESIGN §4), at the freshest position
@@ -47,7 +47,7 @@ describe.each(backends)('notices in the reader language, at the freshest positio
   const plan = async (elderId: string, rule: string, evidence: Record<string, unknown>) => {
     const stored = await openAlert(db, tenantId, elderId, rule, 'red')
     const alert: Alert = { ...stored, evidence, lastAt: EVENT_AT }
-    await db.transaction(async (tx) => appendChanges(tx, (await planner(tx, event(alert, 'opened', null))) ?? []))
+    await db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, event(alert, 'opened', null)))))
     return alert
   }
   const storeFix = (elderId: string, at: string, lat: number, lon: number) =>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends, type OpenedBackend } from '../../../test/support/databases'
-import { appendChanges, readChanges } from '../../src/stream/change-log-store'
+import { plannedEffects, writePlanned } from '../../src/alerts/effects'
+import { readChanges } from '../../src/stream/change-log-store'
 import type { Db } from '../../src/storage/db'
 import { validateCap } from '../../src/notices/cap'
 import { getNoticeWithBody, listNotices, type Notice } from '../../src/notices/notice-store'
@@ -59,7 +60,7 @@ describe.each(backends)('notice planner on $name', (backend) => {
       { ...watch, ts: PLANNED_AT - 1_000 },
     ])
     const alert = await openAlert(db, tenantId, elderId, 'money.bank_after_venue', 'red')
-    const changes = await db.transaction(async (tx) => appendChanges(tx, (await planner(tx, event(alert, 'opened', null))) ?? []))
+    const changes = await db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, event(alert, 'opened', null)))))
 
     const notices = await noticesOf(alert.id)
     expect(notices).toHaveLength(1)
@@ -106,8 +107,8 @@ describe.each(backends)('notice planner on $name', (backend) => {
     const stationId = await seedStation(db, tenantId, 'https://cap.example/hook', 'cap')
     const elderId = await seedElder(db, tenantId, { policeStationId: stationId })
     const alert = await openAlert(db, tenantId, elderId, 'safety.sos', 'red')
-    await db.transaction(async (tx) => appendChanges(tx, (await planner(tx, event(alert, 'opened', null))) ?? []))
-    expect(await db.transaction(async (tx) => appendChanges(tx, (await planner(tx, event(alert, 'repeated', 'red'))) ?? []))).toEqual([])
+    await db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, event(alert, 'opened', null)))))
+    expect(await db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, event(alert, 'repeated', 'red')))))).toEqual([])
 
     const [notice] = await noticesOf(alert.id)
     expect(notice).toMatchObject({ format: 'cap', contentType: 'application/cap+xml', status: 'pending' })
@@ -121,7 +122,7 @@ describe.each(backends)('notice planner on $name', (backend) => {
   it('red for an elder with no station: a failed police notice, loudly, plus family notices', async () => {
     const elderId = await seedElder(db, tenantId, { contacts })
     const alert = await openAlert(db, tenantId, elderId, 'absence.trip', 'red')
-    const changes = await db.transaction(async (tx) => appendChanges(tx, (await planner(tx, event(alert, 'opened', null))) ?? []))
+    const changes = await db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, event(alert, 'opened', null)))))
 
     const notices = await noticesOf(alert.id)
     const police = notices.filter((n) => n.audience === 'police')
@@ -136,7 +137,7 @@ describe.each(backends)('notice planner on $name', (backend) => {
     const stationId = await seedStation(db, tenantId, 'https://police.example/hook')
     const elderId = await seedElder(db, tenantId, { policeStationId: stationId, contacts })
     const alert = await openAlert(db, tenantId, elderId, 'absence.overnight', 'orange')
-    const changes = await db.transaction(async (tx) => appendChanges(tx, (await planner(tx, event(alert, 'opened', null))) ?? []))
+    const changes = await db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, event(alert, 'opened', null)))))
 
     const notices = (await noticesOf(alert.id)).sort((a, b) => (a.contactIndex ?? 0) - (b.contactIndex ?? 0))
     expect(notices.map((n) => [n.audience, n.contactIndex, n.targetUrl, n.format, n.status, n.lastError])).toEqual([
@@ -148,7 +149,7 @@ describe.each(backends)('notice planner on $name', (backend) => {
     expect(changes?.map((c) => c.topic)).toEqual(['notice', 'notice'])
 
     // Escalated to red: the police now, the family not again.
-    await db.transaction(async (tx) => appendChanges(tx, (await planner(tx, event({ ...alert, level: 'red' }, 'escalated', 'orange'))) ?? []))
+    await db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, event({ ...alert, level: 'red' }, 'escalated', 'orange')))))
     const after = await noticesOf(alert.id)
     expect(after.filter((n) => n.audience === 'police')).toEqual([expect.objectContaining({ status: 'pending', policeStationId: stationId })])
     expect(after.filter((n) => n.audience === 'family')).toHaveLength(2)

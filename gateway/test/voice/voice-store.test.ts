@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Finding } from '../../../rules/src/index'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
 import { applyFindings, type Alert } from '../../src/alerts/alert-store'
-import { appendChanges, readChanges, type Change } from '../../src/stream/change-log-store'
-import { noAlertEffects, type AlertEvent } from '../../src/alerts/effects'
+import { readChanges, type Change } from '../../src/stream/change-log-store'
+import { composeAlertEffects, noAlertEffects, plannedEffects, writePlanned, type AlertEvent } from '../../src/alerts/effects'
 import type { CommandAck } from '../../src/ingest/types'
 import { ensureBootstrap } from '../../src/registry/bootstrap'
 import { insertDevice } from '../../src/registry/device-store'
@@ -64,7 +64,7 @@ describe.each(backends)('voice prompts in storage ($name)', (backend) => {
   }
 
   async function plan(planner: ReturnType<typeof createVoicePlanner>, alert: Alert, change: AlertEvent['change'] = 'opened'): Promise<Change[]> {
-    return opened.db.transaction(async (tx) => appendChanges(tx, (await planner(tx, { alert, change, previousLevel: null, actor: 'rule-engine' })) ?? []))
+    return opened.db.transaction(async (tx) => writePlanned(tx, plannedEffects(await planner(tx, { alert, change, previousLevel: null, actor: 'rule-engine' }))))
   }
 
   const prompts = async (elderId: string) => (await listPrompts(opened.db, { tenantId, elderId, limit: 100, offset: 0 })).items
@@ -136,6 +136,21 @@ describe.each(backends)('voice prompts in storage ($name)', (backend) => {
       const later = await alertFor(elderId, 'absence.trip', 'orange')
       await plan(planner, later)
       expect(await byAlert(later.id)).toEqual(['queued', 'queued'])
+    })
+
+    it('counts the prompts planned earlier in the same transaction, not yet written (they go in at its end)', async () => {
+      const { elderId } = await elderWithDevices()
+      const effects = composeAlertEffects({ planners: [createVoicePlanner({ clock, maxPerHour: 2 })], wake: [] })
+      const findings: Finding[] = ['venue.repeat', 'absence.long', 'home.strangers'].map((rule, i) => ({
+        rule: rule as Finding['rule'], tenantId, elderId, level: 'yellow', dedupKey: `${rule}|${randomUUID()}`, ts: now + i, summary: 's', evidence: {},
+      }))
+      const changes = await applyFindings(opened.db, findings, effects)
+      const statuses = async (alertId: string) => (await prompts(elderId)).filter((p) => p.alertId === alertId).map((p) => p.status)
+      expect(await Promise.all(changes.map((c) => statuses(c.alert.id)))).toEqual([
+        ['queued', 'queued'],
+        ['queued', 'queued'],
+        ['suppressed', 'suppressed'],
+      ])
     })
 
     it('never holds back a red alert\'s prompt, however many the hour has had (DESIGN §5)', async () => {
