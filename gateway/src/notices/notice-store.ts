@@ -1,10 +1,9 @@
 import type { RiskLevel } from '../../../contract/levels'
-import { DEFAULT_NOTICE_LANGUAGE, type Contact, type NoticeLanguage, type Page, type PageRequest } from '../registry/types'
+import { type Contact, type NoticeLanguage, type Page, type PageRequest } from '../registry/types'
 import type { Queryable } from '../storage/db'
 import { insertRowsWrite, type DeferredWrite } from '../storage/deferred-write'
 import type { NoticeAudience, NoticeFormat } from './notice-content'
 import type { FixCandidate } from './notice-location'
-import { readAlertElder } from '../alerts/alert-elder-store'
 
 /**
  * Notices (storage layer): what the planner reads and writes inside an alert's transaction,
@@ -97,11 +96,6 @@ export interface NoticeContext {
   station: { id: string; name: string; webhookUrl: string; format: NoticeFormat; language: NoticeLanguage } | null
   /** The newest stored watch fix; the planner weighs it against fresher ones (notice-location.ts). */
   storedFix: FixCandidate | null
-}
-
-/** The notice context of an elder, read on its own (the planner reads it with the rest, alertElder). */
-export async function loadNoticeContext(q: Queryable, tenantId: string, elderId: string): Promise<NoticeContext | null> {
-  return (await readAlertElder(q, tenantId, elderId))?.notice ?? null
 }
 
 /** A notice as the planner writes it: the addressing fields of Notice, plus what is sent. */

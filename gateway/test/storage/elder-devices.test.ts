@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadNoticeContext } from '../../src/notices/notice-store'
+import { readAlertElder } from '../../src/alerts/alert-elder-store'
 import { deleteDevice, insertDevice } from '../../src/registry/device-store'
 import { elderActivityHourly } from '../../src/storage/activity-queries'
 import { listMigrations, migrate, migrationsDir } from '../../src/storage/migrate'
@@ -65,8 +65,8 @@ describe.each(backends)('an elder\'s readings through their devices on $name', (
     expect((await lastPositions(db, tenantId, t0 + minute)).map((p) => p.elderId)).toEqual([second])
 
     // A notice's newest stored fix.
-    expect((await loadNoticeContext(db, tenantId, first))?.storedFix).toMatchObject({ lat: 31.1, lon: 121.1, ts: t0 })
-    expect((await loadNoticeContext(db, tenantId, second))?.storedFix).toMatchObject({ lat: 31.3, lon: 121.3, ts: t0 + 3 * minute })
+    expect((await readAlertElder(db, tenantId, first))?.notice.storedFix).toMatchObject({ lat: 31.1, lon: 121.1, ts: t0 })
+    expect((await readAlertElder(db, tenantId, second))?.notice.storedFix).toMatchObject({ lat: 31.3, lon: 121.3, ts: t0 + 3 * minute })
 
     // The hourly view: the first elder's hour has its two readings only, the second elder's three.
     const hours = async (elderId: string) => (await elderActivityHourly(db, tenantId, elderId, t0 - 3_600_000, t0 + 3_600_000)).map((h) => [h.readings, h.fixes])
