@@ -25,6 +25,8 @@ export interface Env {
   pool: CandidatePool
   /** Set while a rule is re-run only to refresh the evidence of what it already fired. */
   refreshing?: boolean
+  /** Set while late inputs are replayed from a checkpoint (engine.ts replay). */
+  replaying?: boolean
 }
 
 export function elderName(env: Env, s: ElderState): string {
@@ -58,6 +60,10 @@ export function fire(env: Env, s: ElderState, f: Finding): void {
   const slot = env.slot
   if (slot === null) return
   if (env.refreshing === true) return refresh(slot.emitted, s, f)
+  // A replay re-derives what was emitted before the late inputs came, now with them: the
+  // finding stays emitted once, its evidence becomes what in-order data gives (an absence's
+  // last fix, a visit's dwell) — "same findings as in order" includes what they say.
+  if (env.replaying === true && slot.emitted[f.dedupKey] !== undefined) return refresh(slot.emitted, s, f)
   if (env.mode === 'advance' || isImmediate(f.rule)) {
     emitOnce(slot.emitted, f, env.out, env.config.dedupRetentionMs)
     return

@@ -155,7 +155,12 @@ function replay(env: Env, slot: ElderSlot, late: RuleInput[]): number {
   markCheckpoints(slot)
   slot.live = cloneJson(cp.state)
   slot.newestTs = cp.ts
-  for (const input of merged) applyInOrder(env, slot, input)
+  env.replaying = true
+  try {
+    for (const input of merged) applyInOrder(env, slot, input)
+  } finally {
+    env.replaying = false
+  }
   return rejected
 }
 

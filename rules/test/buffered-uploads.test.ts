@@ -77,6 +77,14 @@ describe('buffered uploads (silence by arrival)', () => {
     expect(silence(referenceKeys)).toEqual([])
   })
 
+  it('a late fix replayed into an absence already reported brings its evidence up to where the live run has it (watch every 22 min, camera every 23)', () => {
+    // Found by the property below: the camera's 06:13 input fired absence.trip with the 05:50 fix
+    // before the watch's upload carrying the 06:00 fix came; the replay now refreshes it.
+    const found = drive([...periodic(byDevice('w-e1'), 22, 0), ...periodic(byDevice('c-e1'), 23, 807875386 % 23)], ctx)
+    expect(comparable(found)).toEqual(referenceKeys)
+    expect(finalEvidence(found)).toEqual(finalEvidence(reference))
+  })
+
   it('property: a power-saving watch (fix every 10 min, upload every 5–30 min) and a buffering camera give the live findings, no silence alarm', () => {
     fc.assert(
       fc.property(fc.integer({ min: 5, max: 29 }), fc.nat(), fc.integer({ min: 5, max: 29 }), fc.nat(), (wp, wphase, cp, cphase) => {

@@ -140,6 +140,7 @@ export function rulesOf(findings: Finding[]): string[] {
   return findings.map((f) => `${f.rule}:${f.level}`)
 }
 
+/** The findings' keys, sorted; refreshes (updates of a finding's evidence, not findings) left out. */
 export function keysOf(findings: Finding[]): string[] {
-  return findings.map((f) => `${f.rule}|${f.level}|${f.dedupKey}`).sort()
+  return findings.filter((f) => f.refresh !== true).map((f) => `${f.rule}|${f.level}|${f.dedupKey}`).sort()
 }
