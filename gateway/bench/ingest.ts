@@ -8,7 +8,10 @@
  * process (gateway/src/main.ts, as `npm start`), the generator in another; per round it prints
  * the CPU each process spent per message (gateway, generator, PostgreSQL's backends).
  *
- *   npx tsx gateway/bench/ingest.ts [--devices 200] [--seconds 8] [--rounds 3] [--window 8]
+ *   npx tsx gateway/bench/ingest.ts [--devices 200] [--seconds 8] [--rounds 3] [--window 8] [--fleet-nice 10]
+ *
+ * The generator runs at a lower priority against both targets (fleet-priority.ts): it stands in
+ * for devices on other machines.
  */
 import { fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -20,6 +23,7 @@ import pg from 'pg'
 import { ApiClient, seedElders, type SeededDevice } from '../../test/support/api-client'
 import { createPostgresDatabase } from '../../test/support/databases'
 import { spawnGateway } from '../../test/support/gateway-process'
+import { fleetNiceFrom, runAsRemoteFleet } from './fleet-priority'
 
 const args = Object.fromEntries(
   process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1] ?? '']] : [])),
@@ -28,6 +32,7 @@ const DEVICES = Number(args.devices ?? 200)
 const SECONDS = Number(args.seconds ?? 8)
 const ROUNDS = Number(args.rounds ?? 3)
 const WINDOW = Number(args.window ?? 8)
+const FLEET_NICE = fleetNiceFrom(args)
 const TARGETS = new Set((args.targets ?? 'bare,postgres,pglite').split(','))
 const publisherPath = fileURLToPath(new URL('./publisher.ts', import.meta.url))
 
@@ -40,6 +45,7 @@ interface RoundResult {
 
 async function drive(url: string, devices: Array<{ id: string; secret?: string }>, topicPrefix: string, round: number): Promise<RoundResult> {
   const child = fork(publisherPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  runAsRemoteFleet(child, FLEET_NICE)
   const messages: Array<Record<string, unknown>> = []
   const next = () =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -229,7 +235,7 @@ async function runRound(t: Target, round: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:ingest — ${DEVICES} devices, QoS 1, window ${WINDOW}, ${SECONDS} s × ${ROUNDS} alternating rounds per target; load ${loadavg()}`)
+  console.log(`bench:ingest — ${DEVICES} devices, QoS 1, window ${WINDOW}, ${SECONDS} s × ${ROUNDS} alternating rounds per target, generator at nice ${FLEET_NICE}; load ${loadavg()}`)
   const targets: Target[] = []
   if (TARGETS.has('bare')) {
     const bare = await bareBroker()

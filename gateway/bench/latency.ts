@@ -7,7 +7,10 @@
  * The gateway runs as its own process on a fresh PostgreSQL database; the background generator
  * is another process; the probes (device clients and one stream reader) run here.
  *
- *   npx tsx gateway/bench/latency.ts [--alerts 200] [--rate 5000] [--background-devices 100]
+ *   npx tsx gateway/bench/latency.ts [--alerts 200] [--rate 5000] [--background-devices 100] [--fleet-nice 10]
+ *
+ * The background generator runs at a lower priority (fleet-priority.ts): it stands in for devices
+ * on other machines.
  */
 import { fork } from 'node:child_process'
 import http from 'node:http'
@@ -18,6 +21,7 @@ import { ApiClient, seedElders } from '../../test/support/api-client'
 import { createPostgresDatabase } from '../../test/support/databases'
 import { connectDevice } from '../../test/support/gateway'
 import { spawnGateway } from '../../test/support/gateway-process'
+import { fleetNiceFrom, runAsRemoteFleet } from './fleet-priority'
 
 const args = Object.fromEntries(
   process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1] ?? '']] : [])),
@@ -27,6 +31,7 @@ const RATE = Number(args.rate ?? 5000)
 const BACKGROUND_DEVICES = Number(args['background-devices'] ?? 100)
 const PASSWORD = 'latency-bench-password'
 const WARM_UP = 10
+const FLEET_NICE = fleetNiceFrom(args)
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
@@ -62,7 +67,7 @@ function watchStream(baseUrl: string, token: string, onAlert: (elderId: string, 
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:latency — ${ALERTS} SOS alerts (after ${WARM_UP} warm-up alerts) with ${RATE} msg/s of background telemetry from ${BACKGROUND_DEVICES} devices; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+  console.log(`bench:latency — ${ALERTS} SOS alerts (after ${WARM_UP} warm-up alerts) with ${RATE} msg/s of background telemetry from ${BACKGROUND_DEVICES} devices (generator at nice ${FLEET_NICE}); load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   const database = await createPostgresDatabase()
   const gateway = await spawnGateway({
     DATABASE_URL: database.url,
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
 
     // Background telemetry at a steady rate, from its own process.
     background = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    runAsRemoteFleet(background, FLEET_NICE)
     const backgroundReady = new Promise<void>((resolve) => background!.once('message', () => resolve()))
     const probeSeconds = Math.ceil(ALERTS * 0.1) + 20
     background.send({
