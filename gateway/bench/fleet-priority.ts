@@ -6,8 +6,9 @@ import os from 'node:os'
  * does: watches and cameras are elsewhere, and their CPU is not the gateway's. On this 2-core
  * machine a generator at the same priority takes its share of the cores the gateway and
  * PostgreSQL need, and every time the scheduler runs it first, a PUBACK or a voice command waits
- * (bench:latency: p99 52–95 ms with it at nice 0, 25–36 ms at nice 10, alternating runs on
- * 2026-12-03). So the generator process runs at a lower priority — for the bare broker and the
+ * (bench:latency, alternating runs on 2026-12-03: p99 25 and 36 ms at nice 10, 52 and 38 ms at
+ * nice 0; over the day 24–49 ms in eight runs at nice 10, 31–151 ms at nice 0). So the generator
+ * process runs at a lower priority — for the bare broker and the
  * gateway alike — and still gets every cycle nobody else wants. `--fleet-nice 0` turns it off.
  */
 export const DEFAULT_FLEET_NICE = 10
