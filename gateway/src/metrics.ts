@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { deviceChannels, type DeviceChannel } from '../../contract/topics'
 import { createClusterMetrics } from './broker-external/cluster-metrics'
 import { createAuthThrottledCounter } from './broker/throttle-metrics'
 import { createHttpMetrics } from './http/http-metrics'
@@ -21,6 +22,12 @@ export function createMetrics() {
    * a stale age exactly when nothing moves — the case it exists for.
    */
   const probes = { oldestUnstoredMs: (): number => 0 }
+  /**
+   * Records accepted per channel since the last scrape, added up by intake as plain numbers and
+   * folded into eg_messages_accepted_total when it is read: a labelled inc() per message hashes
+   * its labels every time (1.4 % of the gateway's CPU in bench:ingest).
+   */
+  const acceptedTally = Object.fromEntries(deviceChannels.map((channel) => [channel, 0])) as Record<DeviceChannel, number>
   // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, …): stock Node.js
   // dashboards and alerts find them. Minus prom-client's three gauges named *_total, which
   // Prometheus' conventions (promtool check metrics) reserve for counters; the per-type
@@ -53,7 +60,16 @@ export function createMetrics() {
       help: 'Readings, events and acks accepted from devices',
       labelNames: ['channel'] as const,
       registers: [registry],
+      collect() {
+        for (const channel of deviceChannels) {
+          const n = acceptedTally[channel]
+          if (n === 0) continue
+          acceptedTally[channel] = 0
+          this.inc({ channel }, n)
+        }
+      },
     }),
+    acceptedTally,
     messagesRejected: new Counter({
       name: 'eg_messages_rejected_total',
       help: 'Device messages dropped by validation, by reason',

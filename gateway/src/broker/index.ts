@@ -4,6 +4,8 @@ import { EgError } from '../errors'
 import { commandTopic, isValidDeviceId } from '../../../contract/topics'
 import { createAuthenticate } from './authenticate'
 import { createAuthorizePublish, createAuthorizeSubscribe } from './authorize'
+import { installBufferListFastReads } from './bl-readers'
+import { installFastPubackWrites } from './puback-writes'
 import { identityOf, sessionTermsOf } from './client-info'
 import { createBrokerCluster } from './cluster'
 import type { ClusterPresence } from './cluster-presence'
@@ -36,6 +38,8 @@ const READ_BYTES_PER_TURN = 256 * 1024
 export async function startBroker(opts: BrokerOptions, hooks: BrokerHooks): Promise<Broker> {
   const { logger, metrics } = opts
   const log = logger.child({ component: 'broker' })
+  installBufferListFastReads()
+  installFastPubackWrites()
   const throttle = new AuthThrottle(opts.authThrottle)
 
   /** Devices connected to this node, by id. */

@@ -3,8 +3,10 @@ import { checkDetail } from './detail'
 import { detailInWgs84, placeFix } from './device-crs'
 import { rejectionFromIssues, withIndex } from './issues'
 import { cameraReadingSchema, commandAckSchema, deviceEventSchema, watchReadingSchema } from '../../../contract/device-payloads'
+import { compileFastAcceptance, type FastAcceptance } from './schema-fast-path'
 import { decodeTs } from './timestamp'
 import type { DecodeLimits, Decoded, DeviceIdentity } from './types'
+import type { z } from 'zod'
 
 /**
  * One decoder per record kind (the aedes model: one handler per packet type). Each takes one
@@ -22,6 +24,21 @@ export type RecordDecoder = (
   index: number | undefined,
 ) => void
 
+/** Readings the schema accepts as they are skip zod's copy (schema-fast-path.ts); the rest are parsed by zod. */
+const watchAcceptsAsIs = compileFastAcceptance(watchReadingSchema)
+const cameraAcceptsAsIs = compileFastAcceptance(cameraReadingSchema)
+
+/** The record's fields: the value itself when the schema takes it as it is, else zod's parse; undefined (rejection pushed) when zod refuses it. */
+function fieldsOf<S extends z.ZodObject>(
+  schema: S, acceptsAsIs: FastAcceptance | undefined, value: Record<string, unknown>, out: Decoded, index: number | undefined,
+): z.output<S> | undefined {
+  if (acceptsAsIs?.(value) === true) return value as z.output<S>
+  const parsed = schema.safeParse(value)
+  if (parsed.success) return parsed.data
+  out.rejections.push(rejectionFromIssues(parsed.error, value, index))
+  return undefined
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -38,9 +55,8 @@ export const decodeWatchReading: RecordDecoder = (device, value, receivedAt, lim
   if (value.sys === 0) value.sys = undefined
   if (value.dia === 0) value.dia = undefined
   if (value.temp === 0) value.temp = undefined
-  const parsed = watchReadingSchema.safeParse(value)
-  if (!parsed.success) return void out.rejections.push(rejectionFromIssues(parsed.error, value, index))
-  const f = parsed.data
+  const f = fieldsOf(watchReadingSchema, watchAcceptsAsIs, value, out, index)
+  if (f === undefined) return
   // A fix is a point: one coordinate alone cannot be placed against a venue.
   if ((f.lat == null) !== (f.lon == null)) {
     return void out.rejections.push(withIndex('bad_shape', f.lat == null ? 'lat: required with lon' : 'lon: required with lat', index))
@@ -108,9 +124,8 @@ export const decodeCameraReading: RecordDecoder = (device, value, receivedAt, li
   if (!isRecord(value)) return void out.rejections.push(withIndex('bad_shape', 'expected a reading object', index))
   const ts = decodeTs(value.ts, receivedAt, limits.maxFutureSkewMs)
   if (typeof ts !== 'number') return void out.rejections.push(index === undefined ? ts : { ...ts, index })
-  const parsed = cameraReadingSchema.safeParse(value)
-  if (!parsed.success) return void out.rejections.push(rejectionFromIssues(parsed.error, value, index))
-  const f = parsed.data
+  const f = fieldsOf(cameraReadingSchema, cameraAcceptsAsIs, value, out, index)
+  if (f === undefined) return
   // Strangers are a subset of the people in view.
   if (f.strangers != null && f.persons != null && f.strangers > f.persons) {
     return void out.rejections.push(withIndex('out_of_range', 'strangers: must be ≤ persons', index))

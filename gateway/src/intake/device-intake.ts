@@ -67,12 +67,7 @@ function once(pending: void | Promise<unknown>, outcome: MessageOutcome): Messag
 }
 
 export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits: DecodeLimits, clock: () => number = Date.now): DeviceIntake {
-  const accepted = {
-    telemetry: metrics.messagesAccepted.labels('telemetry'),
-    event: metrics.messagesAccepted.labels('event'),
-    status: metrics.messagesAccepted.labels('status'),
-    'cmd/ack': metrics.messagesAccepted.labels('cmd/ack'),
-  } satisfies Record<DeviceChannel, unknown>
+  const accepted = metrics.acceptedTally satisfies Record<DeviceChannel, number>
 
   function reject(device: DeviceIdentity, channel: DeviceChannel, payload: Buffer, decoded: Decoded, receivedAt: number, durable: boolean): void | Promise<void> {
     for (const r of decoded.rejections) metrics.messagesRejected.inc({ reason: r.reason })
@@ -97,7 +92,7 @@ export function createDeviceIntake(sinks: IntakeSinks, metrics: Metrics, limits:
       const { readings, events, acks, status } = decoded
       const count = readings.length + events.length + acks.length + (status ? 1 : 0)
       if (count === 0) return once(lettered, refusal(decoded.rejections))
-      accepted[channel].inc(count)
+      accepted[channel] += count
 
       let battery: number | undefined
       for (const r of readings) if (r.kind === 'watch' && r.bat !== undefined) battery = r.bat

@@ -27,18 +27,31 @@ export interface LatestFixes {
 }
 
 export function createLatestFixes(): LatestFixes {
-  const fixes = new Map<string, LatestFix>()
-  const key = (tenantId: string, elderId: string) => `${tenantId}\u0000${elderId}`
+  // tenant → elder → fix. Nested rather than one map under a joined key: observe runs for every
+  // reading, and a joined key is a new string to build and hash each time (1.8 % of the
+  // gateway's CPU in bench:ingest). A newer fix overwrites the entry in place for the same reason.
+  const fixes = new Map<string, Map<string, LatestFix>>()
   return {
     observe(readings) {
       for (const r of readings) {
         if (r.kind !== 'watch' || r.lat === undefined || r.lon === undefined) continue
-        const k = key(r.tenantId, r.elderId)
-        const known = fixes.get(k)
-        if (known !== undefined && known.ts > r.ts) continue
-        fixes.set(k, { lat: r.lat, lon: r.lon, ts: r.ts, acc: r.acc ?? null })
+        let elders = fixes.get(r.tenantId)
+        if (elders === undefined) fixes.set(r.tenantId, (elders = new Map()))
+        const known = elders.get(r.elderId)
+        if (known === undefined) {
+          elders.set(r.elderId, { lat: r.lat, lon: r.lon, ts: r.ts, acc: r.acc ?? null })
+        } else if (known.ts <= r.ts) {
+          known.lat = r.lat
+          known.lon = r.lon
+          known.ts = r.ts
+          known.acc = r.acc ?? null
+        }
       }
     },
-    get: (tenantId, elderId) => fixes.get(key(tenantId, elderId)),
+    get(tenantId, elderId) {
+      const fix = fixes.get(tenantId)?.get(elderId)
+      // A copy: the entry itself changes with the next fix.
+      return fix === undefined ? undefined : { ...fix }
+    },
   }
 }

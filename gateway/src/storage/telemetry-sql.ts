@@ -1,5 +1,6 @@
 import type { CameraReading, DeviceEvent, WatchReading } from '../../../rules/src/input'
 import type { CommandAck } from '../ingest/types'
+import { binaryFloatArray, type FloatArrayType } from './binary-array'
 
 /**
  * The SQL and parameters of one telemetry batch (storage layer, split from the writer): the
@@ -60,6 +61,18 @@ function insertSql(table: string, columns: ReadonlyArray<readonly [string, strin
 
 const sqlCache = new Map<number, string>()
 
+function statementKey(hasReadings: boolean, hasEvents: boolean, hasAcks: boolean, dedupe: boolean, health: boolean, pairs: boolean): number {
+  return (hasReadings ? 1 : 0) | (hasEvents ? 2 : 0) | (hasAcks ? 4 : 0) | (dedupe ? 8 : 0) | (health ? 16 : 0) | (pairs ? 32 : 0)
+}
+
+/**
+ * The prepared-statement name of telemetryInsertSql with the same arguments (db.ts `prepare`):
+ * one per form, so each name always carries the same SQL.
+ */
+export function telemetryInsertName(hasReadings: boolean, hasEvents: boolean, hasAcks: boolean, dedupe = true, health = false, pairs = false): string {
+  return `eg_telemetry_${statementKey(hasReadings, hasEvents, hasAcks, dedupe, health, pairs)}`
+}
+
 /**
  * One statement for the whole batch, one data-modifying CTE per table present: atomic without
  * BEGIN/COMMIT round trips. `pairs`: the batch also records (elder, device) pairs new to
@@ -74,7 +87,7 @@ const sqlCache = new Map<number, string>()
  * the database's work per reading.
  */
 export function telemetryInsertSql(hasReadings: boolean, hasEvents: boolean, hasAcks: boolean, dedupe = true, health = false, pairs = false): string {
-  const key = (hasReadings ? 1 : 0) | (hasEvents ? 2 : 0) | (hasAcks ? 4 : 0) | (dedupe ? 8 : 0) | (health ? 16 : 0) | (pairs ? 32 : 0)
+  const key = statementKey(hasReadings, hasEvents, hasAcks, dedupe, health, pairs)
   let sql = sqlCache.get(key)
   if (sql !== undefined) return sql
   const ctes: string[] = []
@@ -156,30 +169,43 @@ export function pgJson(value: unknown): string {
 const columnsOf = (count: number, rows: number) => Array.from({ length: count }, () => new Array<string>(rows))
 
 /**
- * Column literals for rows [head, head + n) of each queue, in the parameter order of
- * telemetryInsertSql — called with the same `health` (carriesHealth of those readings).
+ * One float column: binary (binary-array.ts) when `binary`, else its array literal. Called once
+ * per column, after the row loop, so the text path's row loop stays one pass.
+ */
+function floatColumn(binary: boolean, type: FloatArrayType, n: number, value: (i: number) => number | undefined): string | Buffer {
+  if (binary) return binaryFloatArray(type, n, value)
+  const column = new Array<string>(n)
+  for (let i = 0; i < n; i++) column[i] = float(value(i))
+  return literal(column)
+}
+
+/** Reading columns sent as floats, by index into readingColumns(WithHealth): time, lat, lon, acc, temp. */
+const READING_FLOATS = new Set([0, 5, 6, 7, 20])
+
+/**
+ * Column parameters for rows [head, head + n) of each queue, in the parameter order of
+ * telemetryInsertSql — called with the same `health` (carriesHealth of those readings). Float
+ * columns are binary arrays when `binaryFloats` (PostgreSQL; PGlite serialises parameters by
+ * their inferred type and takes text only), every other column an array literal.
  */
 export function telemetryParams(
   readings: ReadonlyArray<WatchReading | CameraReading>, rh: number, nr: number,
   events: ReadonlyArray<DeviceEvent>, eh: number, ne: number,
   acks: ReadonlyArray<CommandAck>, ah: number, na: number,
   health: boolean,
-): string[] {
-  const params: string[] = []
+  binaryFloats = false,
+): Array<string | Buffer> {
+  const params: Array<string | Buffer> = []
   if (nr > 0) {
     const cols = columnsOf((health ? readingColumnsWithHealth : readingColumns).length, nr)
     for (let i = 0; i < nr; i++) {
       const r = readings[rh + i]!
       const w = r.kind === 'watch' ? r : undefined
       const c = r.kind === 'camera' ? r : undefined
-      cols[0]![i] = float(r.ts)
       cols[1]![i] = text(r.tenantId)
       cols[2]![i] = text(r.elderId)
       cols[3]![i] = text(r.deviceId)
       cols[4]![i] = text(r.kind)
-      cols[5]![i] = float(w?.lat)
-      cols[6]![i] = float(w?.lon)
-      cols[7]![i] = float(w?.acc)
       cols[8]![i] = text(w?.src)
       cols[9]![i] = int2(w?.hr)
       cols[10]![i] = int4(w?.steps)
@@ -193,16 +219,39 @@ export function telemetryParams(
         cols[17]![i] = int2(w?.spo2)
         cols[18]![i] = int2(w?.sys)
         cols[19]![i] = int2(w?.dia)
-        cols[20]![i] = float(w?.temp)
       }
     }
-    for (const col of cols) params.push(literal(col))
+    const watch = (i: number) => {
+      const r = readings[rh + i]!
+      return r.kind === 'watch' ? r : undefined
+    }
+    for (let k = 0; k < cols.length; k++) {
+      if (!READING_FLOATS.has(k)) {
+        params.push(literal(cols[k]!))
+        continue
+      }
+      switch (k) {
+        case 0:
+          params.push(floatColumn(binaryFloats, 'float8', nr, (i) => readings[rh + i]!.ts))
+          break
+        case 5:
+          params.push(floatColumn(binaryFloats, 'float8', nr, (i) => watch(i)?.lat))
+          break
+        case 6:
+          params.push(floatColumn(binaryFloats, 'float8', nr, (i) => watch(i)?.lon))
+          break
+        case 7:
+          params.push(floatColumn(binaryFloats, 'float4', nr, (i) => watch(i)?.acc))
+          break
+        default:
+          params.push(floatColumn(binaryFloats, 'float4', nr, (i) => watch(i)?.temp))
+      }
+    }
   }
   if (ne > 0) {
     const cols = columnsOf(eventColumns.length, ne)
     for (let i = 0; i < ne; i++) {
       const e = events[eh + i]!
-      cols[0]![i] = float(e.ts)
       cols[1]![i] = text(e.tenantId)
       cols[2]![i] = text(e.elderId)
       cols[3]![i] = text(e.deviceId)
@@ -210,20 +259,21 @@ export function telemetryParams(
       cols[5]![i] = text(e.type)
       cols[6]![i] = text(e.detail === undefined ? undefined : pgJson(e.detail))
     }
-    for (const col of cols) params.push(literal(col))
+    params.push(floatColumn(binaryFloats, 'float8', ne, (i) => events[eh + i]!.ts))
+    for (let k = 1; k < cols.length; k++) params.push(literal(cols[k]!))
   }
   if (na > 0) {
     const cols = columnsOf(ackColumns.length, na)
     for (let i = 0; i < na; i++) {
       const a = acks[ah + i]!
-      cols[0]![i] = float(a.ts)
       cols[1]![i] = text(a.tenantId)
       cols[2]![i] = text(a.elderId)
       cols[3]![i] = text(a.deviceId)
       cols[4]![i] = text(a.commandId)
       cols[5]![i] = text(a.status)
     }
-    for (const col of cols) params.push(literal(col))
+    params.push(floatColumn(binaryFloats, 'float8', na, (i) => acks[ah + i]!.ts))
+    for (let k = 1; k < cols.length; k++) params.push(literal(cols[k]!))
   }
   return params
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { Db } from './db'
 import { classifyDbError, describeDbError, sqlStateOf } from './db-errors'
-import { carriesHealth, devicePairParams, newDevicePairs, telemetryInsertSql, telemetryParams } from './telemetry-sql'
+import { carriesHealth, devicePairParams, newDevicePairs, telemetryInsertName, telemetryInsertSql, telemetryParams } from './telemetry-sql'
 import { noRows, rowCount, storeIsolating, type RefusedRow, type TelemetryCounts, type TelemetryRows } from './telemetry-rows'
 
 /**
@@ -168,6 +168,8 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
   const durable = { readings: 0, events: 0, acks: 0 }
   let scheduled = false
   const concurrency = opts.concurrency ?? (db.kind === 'postgres' ? 2 : 1)
+  /** Float columns as binary arrays (telemetry-sql.ts): the pg driver binds Buffers in binary. */
+  const binaryFloats = db.kind === 'postgres'
   let inFlight = 0
   /** Batches in take order; each leaves from the front once durable. */
   const batches: Array<{ rows: TelemetryRows; counts: TelemetryCounts | undefined }> = []
@@ -263,10 +265,12 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
       try {
         const health = carriesHealth(r)
         const pairs = newDevicePairs(r, knownPairs)
-        const sql = telemetryInsertSql(r.length > 0, e.length > 0, a.length > 0, dedupe, health, pairs !== undefined)
-        const params = telemetryParams(r, 0, r.length, e, 0, e.length, a, 0, a.length, health)
+        const forms = [r.length > 0, e.length > 0, a.length > 0, dedupe, health, pairs !== undefined] as const
+        const sql = telemetryInsertSql(...forms)
+        const params = telemetryParams(r, 0, r.length, e, 0, e.length, a, 0, a.length, health, binaryFloats)
         if (pairs !== undefined) params.push(...devicePairParams(pairs))
-        const result = await db.query<TelemetryCounts>(sql, params)
+        // Prepared (PostgreSQL): parsed and planned once per connection, not per batch.
+        const result = await db.query<TelemetryCounts>(sql, params, { prepare: telemetryInsertName(...forms) })
         if (pairs !== undefined) for (let i = 0; i < pairs.device.length; i++) knownPairs.set(pairs.device[i]!, pairs.elder[i]!)
         metrics.flushSeconds.observe((performance.now() - started) / 1000)
         failingSince = undefined
