@@ -138,6 +138,25 @@ const text = (v: string | undefined) => {
 }
 const literal = (column: string[]) => `{${column.join(',')}}`
 
+/**
+ * The element literal of a value that repeats from row to row — tenant, elder and device ids,
+ * the reading's kind and location source, event types — made once and looked up after: the
+ * ids of one fleet are a bounded set, and a batch repeats each many times. Emptied when it
+ * reaches REPEATED_MAX entries, so ids from a churning fleet cannot grow it without bound.
+ */
+const repeatedLiterals = new Map<string, string>()
+const REPEATED_MAX = 100_000
+function repeated(v: string | undefined): string {
+  if (v == null) return 'NULL'
+  let element = repeatedLiterals.get(v)
+  if (element === undefined) {
+    if (repeatedLiterals.size >= REPEATED_MAX) repeatedLiterals.clear()
+    element = text(v)
+    repeatedLiterals.set(v, element)
+  }
+  return element
+}
+
 /** Text Postgres accepts: U+0000 replaced. */
 export function pgText(v: string): string {
   return v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v
@@ -202,11 +221,11 @@ export function telemetryParams(
       const r = readings[rh + i]!
       const w = r.kind === 'watch' ? r : undefined
       const c = r.kind === 'camera' ? r : undefined
-      cols[1]![i] = text(r.tenantId)
-      cols[2]![i] = text(r.elderId)
-      cols[3]![i] = text(r.deviceId)
-      cols[4]![i] = text(r.kind)
-      cols[8]![i] = text(w?.src)
+      cols[1]![i] = repeated(r.tenantId)
+      cols[2]![i] = repeated(r.elderId)
+      cols[3]![i] = repeated(r.deviceId)
+      cols[4]![i] = repeated(r.kind)
+      cols[8]![i] = repeated(w?.src)
       cols[9]![i] = int2(w?.hr)
       cols[10]![i] = int4(w?.steps)
       cols[11]![i] = int2(w?.bat)

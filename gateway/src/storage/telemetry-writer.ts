@@ -137,13 +137,20 @@ class Queue<T> {
   }
 }
 
-/** A push (or a flush): done once each table's durable count reaches its counts. */
+/**
+ * One or more pushes (or a flush): done once each table's durable count reaches its counts.
+ * `at` is the accept time of its first push (the age of the oldest unstored row).
+ */
 interface Marker {
   readings: number
   events: number
   acks: number
   at: number
+  /** The promise durable pushes wait on, and its resolve; undefined for pushes nobody waits for. */
+  promise: Promise<void> | undefined
   resolve: (() => void) | undefined
+  /** takeBatch calls before it was made: pushes join it only while no batch has been taken since. */
+  taken: number
 }
 
 export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): TelemetryWriter {
@@ -174,6 +181,8 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
   /** Batches in take order; each leaves from the front once durable. */
   const batches: Array<{ rows: TelemetryRows; counts: TelemetryCounts | undefined }> = []
   let closed = false
+  /** takeBatch calls so far (mark: which pushes may share a marker). */
+  let taken = 0
   /** Until then batches are written in the ON CONFLICT form (after a duplicate was seen). */
   let dedupeUntil = 0
   let failingSince: { since: number; error: string } | undefined
@@ -242,6 +251,7 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
 
   /** Events and acks first: they are rare and small, and must not queue behind a reading backlog. */
   function takeBatch(): TelemetryRows {
+    taken++
     let left = batchSize
     const ne = Math.min(events.untaken, left)
     left -= ne
@@ -325,8 +335,26 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
     }
   }
 
-  function mark(resolve: (() => void) | undefined): void {
-    markers.items.push({ readings: accepted.readings, events: accepted.events, acks: accepted.acks, at: now(), resolve })
+  /**
+   * The marker of everything accepted so far, and the promise to wait on when `durable`.
+   * Consecutive pushes with no batch taken between them share one marker and one promise: their
+   * rows are all still waiting and in order, so the last one's count covers the earlier ones,
+   * which become durable no later (only a batch-size cut between them could make an earlier one
+   * wait one statement longer). A commit then resolves one promise per batch rather than one per
+   * message — under bench:ingest the per-push promise and marker were 4 % of the gateway's CPU.
+   */
+  function mark(durable: boolean): Promise<void> | undefined {
+    const last = markers.length > 0 ? markers.items[markers.items.length - 1] : undefined
+    if (last !== undefined && last.taken === taken && (last.promise !== undefined) === durable) {
+      last.readings = accepted.readings
+      last.events = accepted.events
+      last.acks = accepted.acks
+      return last.promise
+    }
+    const marker: Marker = { readings: accepted.readings, events: accepted.events, acks: accepted.acks, at: now(), promise: undefined, resolve: undefined, taken }
+    if (durable) marker.promise = new Promise<void>((resolve) => (marker.resolve = resolve))
+    markers.items.push(marker)
+    return marker.promise
   }
 
   function push(batch: TelemetryBatch, pushOpts?: { durable?: boolean }): void | Promise<void> {
@@ -345,10 +373,8 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
     const d = depth()
     if (d >= batchSize) kick()
     else schedule()
-    if (pushOpts?.durable === true) {
-      return new Promise<void>((resolve) => mark(resolve))
-    }
-    mark(undefined)
+    if (pushOpts?.durable === true) return mark(true)
+    mark(false)
     if (d < bufferCapacity) return undefined
     metrics.bufferDepth.set(d)
     if (room === undefined) {
@@ -361,7 +387,7 @@ export function createTelemetryWriter(db: Db, opts: TelemetryWriterOptions): Tel
 
   function flush(): Promise<void> {
     if (markers.length === 0) return Promise.resolve()
-    const done = new Promise<void>((resolve) => mark(resolve))
+    const done = mark(true)!
     kick()
     return done
   }

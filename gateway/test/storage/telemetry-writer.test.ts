@@ -39,6 +39,22 @@ async function stallDatabase(backend: OpenedBackend): Promise<ReadingsLock> {
   }
 }
 
+interface Gate {
+  sql: string
+  open: () => void
+}
+
+/** The real database behind a gate: each statement waits in `gates` until the test opens it. */
+function gatedDb(db: Db, gates: Gate[]): Db {
+  return {
+    ...db,
+    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+      await new Promise<void>((open) => gates.push({ sql, open }))
+      return db.query<R>(sql, params)
+    },
+  }
+}
+
 describe.each(backends)('telemetry writer on $name', (backend) => {
   let opened: OpenedBackend
   let db: Db
@@ -139,15 +155,8 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
   })
 
   it.runIf(backend.name === 'postgres')('runs one statement at a time under a steady stream; a second only for events or a full batch waiting', async () => {
-    // The real database behind a gate: each statement waits until the test lets it through.
-    const gates: Array<{ sql: string; open: () => void }> = []
-    const gated: Db = {
-      ...db,
-      async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-        await new Promise<void>((open) => gates.push({ sql, open }))
-        return db.query<R>(sql, params)
-      },
-    }
+    const gates: Gate[] = []
+    const gated = gatedDb(db, gates)
     const turns = async (n: number) => {
       for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
     }
@@ -182,6 +191,31 @@ describe.each(backends)('telemetry writer on $name', (backend) => {
     }
     expect(await countRows(db, 'readings')).toBe(301)
     expect(await countRows(db, 'device_events')).toBe(1)
+  })
+
+  it('releases each durable push with the commit of its own rows: not before, and in push order', async () => {
+    const gates: Gate[] = []
+    const gated = gatedDb(db, gates)
+    writer = createTelemetryWriter(gated, { batchSize: 100, flushMs: 0, bufferCapacity: 10_000, logger: silentLogger, metrics, concurrency: 1 })
+    const released: string[] = []
+    const push = (name: string, batch: Parameters<TelemetryWriter['push']>[0]) =>
+      (writer!.push(batch, { durable: true }) as Promise<void>).then(() => released.push(name))
+    // Two pushes in one turn go out in the first statement.
+    const a = push('a', { readings: [watchReading(0)] })
+    const b = push('b', { readings: [watchReading(1), watchReading(2)] })
+    await waitFor(() => gates.length === 1, 2_000, 'the first statement')
+    // Pushed while it runs: the next statement's rows, so not released by the first commit.
+    const c = push('c', { readings: [watchReading(3)] })
+    const d = push('d', { readings: [watchReading(4)] })
+    gates[0]!.open()
+    await Promise.all([a, b])
+    await waitFor(() => gates.length === 2, 2_000, 'the second statement')
+    expect(released).toEqual(['a', 'b'])
+    expect(await countRows(db, 'readings')).toBe(3)
+    gates[1]!.open()
+    await Promise.all([c, d])
+    expect(released).toEqual(['a', 'b', 'c', 'd'])
+    expect(await countRows(db, 'readings')).toBe(5)
   })
 
   it('writes a partial batch after flushMs without being asked', async () => {
