@@ -44,6 +44,12 @@ export const configSchema = z.object({
    * with one log line saying why), on (refuse to start without it), off (never). storage/timescale-mode.ts.
    */
   EG_TIMESCALE: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
+   * PostgreSQL: the hot statements (the telemetry writer's INSERT) as named prepared statements,
+   * planned once per connection. `off` for a pooler in transaction mode without protocol-level
+   * prepared statements (PgBouncer before 1.21, or `max_prepared_statements` unset). storage/db.ts.
+   */
+  EG_PG_PREPARED: z.enum(['on', 'off']).default('on'),
   // The full password policy applies when the first start uses it (registry/bootstrap.ts); later
   // starts ignore it, so an older installation's shorter value must not stop them here.
   EG_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),

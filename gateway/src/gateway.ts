@@ -73,7 +73,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const metrics = createMetrics()
   // Each resource registers its stop right after it is created; they run newest first (stop-list.ts).
   const stops = createStopList(logger)
-  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.EG_DATA_DIR, logger })
+  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.EG_DATA_DIR, logger, prepared: config.EG_PG_PREPARED === 'on' })
   stops.onStop('storage', () => db.close())
   try {
     const timescale = await resolveTimescale(db, config.EG_TIMESCALE, logger)

@@ -45,17 +45,19 @@ export interface OpenDbOptions {
   logger: Logger
   /** Connections in the pg pool; the batched writer holds at most one at a time. */
   poolSize?: number
+  /** PostgreSQL: honour `prepare` (QueryOptions); false runs every statement unnamed (EG_PG_PREPARED=off). Default true. */
+  prepared?: boolean
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.logger, opts.poolSize ?? 10) : openPglite(opts.dataDir)
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.logger, opts.poolSize ?? 10, opts.prepared ?? true) : openPglite(opts.dataDir)
 }
 
 function storageError(err: unknown): EgError {
   return err instanceof EgError ? err : new EgError('STORAGE_UNAVAILABLE', (err as Error)?.message, { cause: err })
 }
 
-async function openPostgres(url: string, logger: Logger, max: number): Promise<Db> {
+async function openPostgres(url: string, logger: Logger, max: number, prepared: boolean): Promise<Db> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
@@ -87,7 +89,7 @@ async function openPostgres(url: string, logger: Logger, max: number): Promise<D
     throw new EgError('STORAGE_UNAVAILABLE', `cannot connect to DATABASE_URL: ${(err as Error).message}`, { cause: err })
   }
   const run = async <R extends object>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[], opts?: QueryOptions) =>
-    (opts?.prepare === undefined
+    (opts?.prepare === undefined || !prepared
       ? await client.query<R & pg.QueryResultRow>(sql, params as unknown[] | undefined)
       : await client.query<R & pg.QueryResultRow>({ name: opts.prepare, text: sql, values: params as unknown[] | undefined })
     ).rows as R[]

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { CameraReading, WatchReading } from '../../../rules/src/input'
 import { backends, silentLogger, type OpenedBackend } from '../../../test/support/databases'
 import { T0, cameraReading, commandAck, countRows, deviceEvent, emptyTables, waitFor, watchReading } from '../../../test/support/telemetry'
+import { loadConfig } from '../../src/config'
 import { createMetrics, type Metrics } from '../../src/metrics'
 import { openDb, type Db } from '../../src/storage/db'
 import { pgJson, telemetryInsertName } from '../../src/storage/telemetry-sql'
@@ -352,6 +353,24 @@ describe('telemetry writer on postgres whose connections are killed', () => {
 
 describe('telemetry writer statements on postgres', () => {
   const postgres = backends.find((b) => b.name === 'postgres')!
+
+  it('prepares nothing with EG_PG_PREPARED=off (a pooler in transaction mode), and stores the same', async () => {
+    expect(loadConfig({}).EG_PG_PREPARED).toBe('on')
+    expect(loadConfig({ EG_PG_PREPARED: 'off' }).EG_PG_PREPARED).toBe('off')
+    expect(() => loadConfig({ EG_PG_PREPARED: 'no' })).toThrow(/^EG_PG_PREPARED="no": /)
+    const opened = await postgres.open()
+    const db = await openDb({ databaseUrl: opened.url, dataDir: '', logger: silentLogger, poolSize: 1, prepared: false })
+    const writer = createTelemetryWriter(db, { batchSize: 100, flushMs: 0, bufferCapacity: 10_000, logger: silentLogger, metrics: createMetrics() })
+    try {
+      for (let i = 0; i < 6; i++) await writer.push({ readings: [watchReading(i, { deviceId: 'w1', elderId: 'e1' })] }, { durable: true })
+      expect(await db.query('SELECT name FROM pg_prepared_statements')).toEqual([])
+      expect(await countRows(db, 'readings')).toBe(6)
+    } finally {
+      await writer.close()
+      await db.close()
+      await opened.cleanup()
+    }
+  })
 
   it('runs its INSERT as a prepared statement, re-prepared on a new connection after the old one is killed', async () => {
     const opened = await postgres.open()
