@@ -8,6 +8,7 @@ import type { Db } from './db'
 import { classifyDbError, describeDbError, sqlStateOf } from './db-errors'
 import { carriesHealth, devicePairParams, newDevicePairs, telemetryInsertName, telemetryInsertSql, telemetryParams } from './telemetry-sql'
 import { noRows, rowCount, storeIsolating, type RefusedRow, type TelemetryCounts, type TelemetryRows } from './telemetry-rows'
+import { Queue } from './write-queue'
 
 /**
  * The telemetry writer, with group commit (DESIGN §3 "Acceptance is durable"). push() appends to
@@ -100,41 +101,6 @@ const WRITER_BACKOFF: BackoffPolicy = { baseMs: 100, factor: 2, capMs: 5_000 }
 export function defaultRetryDelayMs(attempt: number): number {
   // At least 10 ms: a retry the same instant against a database that just failed is no retry.
   return Math.max(10, retryDelayMs(attempt + 1, WRITER_BACKOFF))
-}
-
-/**
- * A FIFO that frees its front lazily: rows are taken into a batch (`next` moves on) but leave
- * (`head` moves on) only once their batch is durable, in order.
- */
-class Queue<T> {
-  items: T[] = []
-  head = 0
-  next = 0
-  /** Not yet durable (taken or not). */
-  get length(): number {
-    return this.items.length - this.head
-  }
-  /** Not yet taken into a batch. */
-  get untaken(): number {
-    return this.items.length - this.next
-  }
-  peek(): T | undefined {
-    return this.items[this.head]
-  }
-  take(n: number): T[] {
-    const taken = this.items.slice(this.next, this.next + n)
-    this.next += taken.length
-    return taken
-  }
-  drop(n: number): void {
-    this.head += n
-    // Compact once the dead front outweighs the live rest: amortised O(1) per row.
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items.splice(0, this.head)
-      this.next -= this.head
-      this.head = 0
-    }
-  }
 }
 
 /**
